@@ -1,0 +1,94 @@
+"""The ``go4graph`` command: serve, simulator, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _settings_or_exit():  # type: ignore[no-untyped-def]
+    from gateway.settings import SettingsError, load_settings
+
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"go4graph: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def app_factory():  # type: ignore[no-untyped-def]
+    """uvicorn's factory (also used by --reload and --workers)."""
+    from gateway import logs
+    from gateway.app import create_app
+
+    settings = _settings_or_exit()
+    logs.configure(settings.log_level)
+    return create_app(settings)
+
+
+def serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    settings = _settings_or_exit()  # fail fast, with one line, before uvicorn starts
+    mode = "demo school (built-in simulator)" if settings.demo else "upstream"
+    print(f"go4graph: serving {mode} on http://{args.host}:{args.port}/graphql", file=sys.stderr)
+    uvicorn.run("gateway.cli:app_factory", factory=True, host=args.host, port=args.port,
+                reload=args.reload, workers=args.workers, log_level="warning",
+                access_log=False)
+
+
+def simulator(args: argparse.Namespace) -> None:
+    from gateway.simulator import SimulatorConfig, run
+
+    config = SimulatorConfig(students=args.students, page_size=args.page_size,
+                             latency_ms=args.latency_ms)
+    print(f"go4graph: simulator on http://{args.host}:{args.port}/customer/v1", file=sys.stderr)
+    run(args.host, args.port, config)
+
+
+def export_schema(args: argparse.Namespace) -> None:
+    from gateway.graph.schema import schema
+
+    text = schema.as_str() + "\n"
+    if args.check:
+        current = Path(args.out).read_text() if Path(args.out).exists() else ""
+        if current != text:
+            print(f"go4graph: {args.out} is out of date; run 'go4graph export-schema'", file=sys.stderr)
+            raise SystemExit(1)
+        return
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text)
+    print(f"go4graph: wrote {args.out}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="go4graph", description="A GraphQL gateway over GO4Schools")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the gateway (the demo school when GO4GRAPH_UPSTREAM_URL is unset)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (use one per core)")
+    p.set_defaults(func=serve)
+
+    p = sub.add_parser("simulator", help="run the fake GO4Schools and Assembly upstream")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8001)
+    p.add_argument("--students", type=int, default=1200)
+    p.add_argument("--page-size", type=int, default=100)
+    p.add_argument("--latency-ms", type=float, default=0.0)
+    p.set_defaults(func=simulator)
+
+    p = sub.add_parser("export-schema", help="write schema/schema.graphql from the code")
+    p.add_argument("--out", default="schema/schema.graphql")
+    p.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
+    p.set_defaults(func=export_schema)
+
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

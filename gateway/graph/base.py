@@ -1,0 +1,74 @@
+"""Helpers every graph domain uses: reading loaded resources synchronously, ids and dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import strawberry
+
+from gateway.resources.keys import ResourceKey, key
+from gateway.resources.memo import Resources
+
+T = TypeVar("T")
+
+
+def read(res: Resources, keys: Sequence[ResourceKey], build: Callable[[], T]) -> T:
+    """``build()`` once ``keys`` are loaded: at once when the plan loaded them (the normal case),
+    else an awaitable that loads them first (counted in ``res.unplanned``)."""
+    for k in keys:
+        if not res.has(k):
+            res.unplanned += 1
+
+            async def later() -> T:
+                await res.load_many(keys)
+                return build()
+
+            return later()  # type: ignore[return-value]
+    return build()
+
+
+def rk(route: str, year: int | None = None, arg: object = None) -> ResourceKey:
+    return key(route, year, arg)
+
+
+def to_id(value: Any) -> strawberry.ID | None:
+    return None if value is None else strawberry.ID(str(value))
+
+
+def parse_id(value: Any, what: str = "id") -> int:
+    """An ``ID`` argument as the upstream integer; a clear BAD_USER_INPUT otherwise."""
+    from gateway.graph.errors import bad_input
+
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        raise bad_input(f"{what} must be a whole number, not {str(value)[:40]!r}") from None
+
+
+def to_date(value: Any) -> dt.date | None:
+    """'2005-01-31T00:00:00Z' or '2005-01-31' -> date (None when absent or unreadable)."""
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def to_datetime(value: Any) -> dt.datetime | None:
+    """An upstream UTC instant ('…Z') as an aware datetime."""
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed
+
+
+def ids(parents: Sequence[Any], attr: str = "id") -> set[Any]:
+    return {getattr(p, attr) for p in parents}

@@ -1,0 +1,190 @@
+"""Plan a selection's resources before its objects are resolved, then load them in one gather.
+
+Fields declare what they read with ``@planned(needs=..., expand=...)``:
+
+- ``needs(scope, parents, args)`` returns the resource keys the field reads
+  for these parent objects (or an awaitable of them, for fields whose keys
+  depend on another resource, such as date ranges that need the calendar);
+- ``expand(scope, parents, args)`` returns the field's child objects for those
+  parents (synchronously, from resources already loaded), so that the plan can
+  descend and ask the children's fields in turn.
+
+``prefetch`` walks the query's AST below a field (fragments, @skip/@include
+and variables honoured), level by level: one gather per level, whatever the
+number of students or groups. Resolvers below then read loaded tables
+synchronously. Args are keyed by their GraphQL (camelCase) names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLIncludeDirective,
+    GraphQLObjectType,
+    GraphQLSkipDirective,
+    InlineFragmentNode,
+    SelectionSetNode,
+    get_named_type,
+)
+from graphql.execution.values import get_argument_values, get_directive_values
+
+from gateway.resources.keys import ResourceKey
+from gateway.resources.memo import Resources
+
+if TYPE_CHECKING:
+    from gateway.graph.context import Context
+
+Needs = Callable[["Scope", list[Any], dict[str, Any]], Iterable[ResourceKey] | Awaitable[Iterable[ResourceKey]]]
+Expand = Callable[["Scope", list[Any], dict[str, Any]], list[Any]]
+
+PLAN_ATTR = "__go4graph_plan__"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPlan:
+    needs: Needs | None = None
+    expand: Expand | None = None
+
+
+def planned(*, needs: Needs | None = None, expand: Expand | None = None) -> Callable[[Any], Any]:
+    """Mark a resolver function with what it reads and what objects it leads to."""
+
+    def mark(func: Any) -> Any:
+        setattr(func, PLAN_ATTR, FieldPlan(needs, expand))
+        return func
+
+    return mark
+
+
+@dataclass(slots=True)
+class Scope:
+    """What a plan knows: the request context, the school's resources and the year planned."""
+
+    context: Context
+    resources: Resources
+    year: int
+
+
+def field_plan(field_def: Any) -> FieldPlan | None:
+    """The FieldPlan of a graphql-core field built by strawberry (None for plain fields)."""
+    cached = field_def.extensions.get("go4graph-plan", False)
+    if cached is not False:
+        return cached  # type: ignore[no-any-return]
+    plan = None
+    sfield = field_def.extensions.get("strawberry-definition")
+    resolver = getattr(sfield, "base_resolver", None)
+    if resolver is not None:
+        plan = getattr(resolver.wrapped_func, PLAN_ATTR, None)
+    field_def.extensions["go4graph-plan"] = plan
+    return plan
+
+
+class _Walk:
+    def __init__(self, raw_info: Any) -> None:
+        self.schema = raw_info.schema
+        self.fragments = raw_info.fragments
+        self.variables = raw_info.variable_values
+
+    def _included(self, node: Any) -> bool:
+        if not node.directives:
+            return True
+        skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
+        if skip and skip.get("if") is True:
+            return False
+        include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
+        return not (include and include.get("if") is False)
+
+    def collect(self, type_: GraphQLObjectType, selection_sets: Iterable[SelectionSetNode | None],
+                out: dict[str, list[FieldNode]] | None = None) -> dict[str, list[FieldNode]]:
+        """Field nodes by field name, fragments flattened (same-name fields merged)."""
+        out = {} if out is None else out
+        for selection_set in selection_sets:
+            if selection_set is None:
+                continue
+            for sel in selection_set.selections:
+                if not self._included(sel):
+                    continue
+                if isinstance(sel, FieldNode):
+                    out.setdefault(sel.name.value, []).append(sel)
+                elif isinstance(sel, InlineFragmentNode):
+                    if sel.type_condition is None or sel.type_condition.name.value == type_.name:
+                        self.collect(type_, [sel.selection_set], out)
+                elif isinstance(sel, FragmentSpreadNode):
+                    frag = self.fragments.get(sel.name.value)
+                    if frag is not None and frag.type_condition.name.value == type_.name:
+                        self.collect(type_, [frag.selection_set], out)
+        return out
+
+
+async def prefetch(scope: Scope, raw_info: Any, type_: GraphQLObjectType, parents: list[Any],
+                   selection_sets: Iterable[SelectionSetNode | None]) -> None:
+    """Load everything the selections below ``parents`` (objects of ``type_``) will read."""
+    await _level(scope, _Walk(raw_info), type_, parents, list(selection_sets))
+
+
+async def _level(scope: Scope, walk: _Walk, type_: GraphQLObjectType, parents: list[Any],
+                 selection_sets: list[SelectionSetNode | None]) -> None:
+    if not parents:
+        return
+    jobs = []
+    for name, nodes in walk.collect(type_, selection_sets).items():
+        if name.startswith("__"):
+            continue
+        field_def = type_.fields.get(name)
+        if field_def is None:
+            continue
+        plan = field_plan(field_def)
+        child_type = get_named_type(field_def.type)
+        children_sets = [n.selection_set for n in nodes if n.selection_set is not None]
+        # Same field asked several times with different arguments (aliases): plan each.
+        by_args: dict[str, tuple[dict[str, Any], list[SelectionSetNode | None]]] = {}
+        for node in nodes:
+            args = get_argument_values(field_def, node, walk.variables)
+            sig = repr(sorted(args.items()))
+            entry = by_args.setdefault(sig, (args, []))
+            entry[1].append(node.selection_set)
+        for args, sets in by_args.values():
+            jobs.append(_field(scope, walk, plan, parents, args,
+                               child_type if children_sets else None, sets))
+    if jobs:
+        await asyncio.gather(*jobs)
+
+
+async def _field(scope: Scope, walk: _Walk, plan: FieldPlan | None, parents: list[Any],
+                 args: dict[str, Any], child_type: Any,
+                 sets: list[SelectionSetNode | None]) -> None:
+    if plan is None:
+        return
+    if plan.needs is not None:
+        try:
+            keys = plan.needs(scope, parents, args)
+            if inspect.isawaitable(keys):
+                keys = await keys
+        except Exception:
+            # Bad arguments or a failed prerequisite: the field reports it when resolved,
+            # at its own path, and the rest of the query goes on.
+            return
+        await scope.resources.load_many(keys)
+    if plan.expand is not None and isinstance(child_type, GraphQLObjectType):
+        try:
+            children = plan.expand(scope, parents, args)
+        except Exception:
+            # The field itself will report the error when it is resolved.
+            return
+        await _level(scope, walk, child_type, _unique(children), sets)
+
+
+def _unique(objects: Iterable[Any]) -> list[Any]:
+    seen: dict[Any, Any] = {}
+    for obj in objects:
+        if obj is None:
+            continue
+        seen.setdefault(getattr(obj, "plan_id", id(obj)), obj)
+    return list(seen.values())

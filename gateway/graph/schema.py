@@ -1,0 +1,17 @@
+"""The schema, composed from the domains in one place."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.schema.config import StrawberryConfig
+
+from gateway.graph.academic_year import AcademicYear
+from gateway.graph.school import Query
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(query=Query, types=[AcademicYear],
+                             config=StrawberryConfig(auto_camel_case=True))
+
+
+schema = build_schema()

@@ -1,0 +1,111 @@
+"""The roots: the school(s) a caller may read and their academic years (GET Schools)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from graphql import get_named_type
+
+from gateway.graph.base import rk
+from gateway.graph.context import Context, Info
+from gateway.graph.errors import GatewayError, bad_input
+from gateway.graph.plan import Scope, prefetch
+from gateway.resources.memo import Resources
+from gateway.resources.tenant import Tenant
+
+if TYPE_CHECKING:
+    from gateway.graph.academic_year import AcademicYear
+
+AcademicYearRef = Annotated["AcademicYear", strawberry.lazy("gateway.graph.academic_year")]
+
+SCHOOL = rk("school")
+CLAIM = "Needs the General-School (school.read) permission."
+
+
+def tenant_for(ctx: Context, code: str | None) -> Tenant:
+    """The tenant for ``school(code:)``; FORBIDDEN for a school this caller is not granted."""
+    if not ctx.tenants:
+        raise GatewayError("UNAUTHENTICATED", ctx.auth_problem or "Authentication required")
+    if code is None:
+        if len(ctx.tenants) == 1:
+            return next(iter(ctx.tenants.values()))
+        raise bad_input("This gateway serves several schools: choose one with school(code: ...)",
+                        schools=sorted(c for c in ctx.tenants if c))
+    if code in ctx.tenants:
+        return ctx.tenants[code]
+    if None in ctx.tenants and len(ctx.tenants) == 1:
+        return ctx.tenants[None]  # one school: its code is checked against GET Schools below
+    raise GatewayError("FORBIDDEN", f"You may not read school {code!r}", reason="School Not Granted")
+
+
+async def load_school(ctx: Context, tenant: Tenant, code: str | None = None) -> School:
+    res = ctx.resources_for(tenant)
+    raw = (await res.load(SCHOOL)).meta
+    if code is not None and raw.get("code") != code:
+        raise GatewayError("FORBIDDEN", f"You may not read school {code!r}", reason="School Not Granted")
+    return School(raw=raw, res=res)
+
+
+async def enter_year(info: Info, school: School, year: int | None) -> AcademicYear:
+    """Check the year against the school's, then load everything the selection below will read."""
+    from gateway.graph.academic_year import AcademicYear
+
+    years = [int(y) for y in school.raw.get("academic_years") or ()]
+    if year is None:
+        year = int(school.raw.get("current_academic_year") or (max(years) if years else 0))
+    if year not in years:
+        raise bad_input(f"The school has no academic year {year}; it has {', '.join(map(str, years)) or 'none'}",
+                        academicYears=years)
+    ay = AcademicYear(year=year, res=school.res, school_raw=school.raw)
+    raw_info = info._raw_info
+    await prefetch(Scope(info.context, school.res, year), raw_info,
+                   get_named_type(raw_info.return_type), [ay],
+                   [node.selection_set for node in raw_info.field_nodes])
+    return ay
+
+
+@strawberry.type(description="A school, from GET Schools. " + CLAIM)
+class School:
+    raw: strawberry.Private[dict]
+    res: strawberry.Private[Resources]
+
+    @strawberry.field(description="The school's unique code.")
+    def code(self) -> str:
+        return str(self.raw.get("code") or "")
+
+    @strawberry.field(description="The name of the school.")
+    def name(self) -> str:
+        return str(self.raw.get("name") or "")
+
+    @strawberry.field(description="The academic years the school has data for (named by the calendar year they end in: 2026 = Sept 2025 to July 2026).")
+    def academic_years(self) -> list[int]:
+        return [int(y) for y in self.raw.get("academic_years") or ()]
+
+    @strawberry.field(description="The school's current academic year.")
+    def current_academic_year(self) -> int:
+        return int(self.raw.get("current_academic_year") or 0)
+
+    @strawberry.field(description="One academic year of the school (default: the current one).")
+    async def academic_year(self, info: Info,
+                            year: int | None = strawberry.UNSET) -> AcademicYearRef:
+        return await enter_year(info, self, year or None)
+
+
+@strawberry.type(description="The roots of the graph: schools and academic years the caller may read.")
+class Query:
+    @strawberry.field(description="A school this caller may read. `code` is needed only when the gateway serves several schools (trust mode). " + CLAIM)
+    async def school(self, info: Info, code: str | None = None) -> School:
+        return await load_school(info.context, tenant_for(info.context, code), code)
+
+    @strawberry.field(description="Every school this caller may read. " + CLAIM)
+    async def schools(self, info: Info) -> list[School]:
+        ctx = info.context
+        if not ctx.tenants:
+            raise GatewayError("UNAUTHENTICATED", ctx.auth_problem or "Authentication required")
+        return [await load_school(ctx, t) for t in ctx.tenants.values()]
+
+    @strawberry.field(description="An academic year of the (only) school, default its current year. In trust mode use school(code:) { academicYear }.")
+    async def academic_year(self, info: Info, year: int | None = None) -> AcademicYearRef:
+        school = await load_school(info.context, tenant_for(info.context, None))
+        return await enter_year(info, school, year)

@@ -1,0 +1,28 @@
+"""Prometheus metrics: labels are route names, outcomes and kinds, never personal data or keys."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+REQUESTS = Counter("go4graph_requests", "GraphQL requests by operation and outcome",
+                   ["operation", "outcome"], registry=REGISTRY)
+REQUEST_SECONDS = Histogram("go4graph_request_seconds", "GraphQL request latency",
+                            ["operation"], registry=REGISTRY,
+                            buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30))
+UPSTREAM_CALLS = Counter("go4graph_upstream_calls", "Upstream HTTP calls by route and status",
+                         ["source", "route", "status"], registry=REGISTRY)
+UPSTREAM_SECONDS = Histogram("go4graph_upstream_seconds", "Upstream call latency", ["source", "route"],
+                             registry=REGISTRY,
+                             buckets=(.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30))
+UPSTREAM_RETRIES = Counter("go4graph_upstream_retries", "Upstream retries by route and cause",
+                           ["source", "route", "cause"], registry=REGISTRY)
+CIRCUIT_OPEN = Gauge("go4graph_circuit_open", "1 while an upstream's circuit is open", ["source"],
+                     registry=REGISTRY)
+CACHE_EVENTS = Counter("go4graph_cache", "Resource cache events by kind and result",
+                       ["kind", "result"], registry=REGISTRY)
+CACHE_ERRORS = Counter("go4graph_cache_errors", "Cache backend failures (served from upstream instead)",
+                       ["backend"], registry=REGISTRY)
+REVALIDATIONS = Counter("go4graph_revalidations", "Conditional requests answered 304", ["source", "route"],
+                        registry=REGISTRY)

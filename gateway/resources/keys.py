@@ -1,0 +1,40 @@
+"""Resource keys: one per upstream resource, e.g. ``("marks", 2026)`` or ``("behaviour-events", 2026, "2026-11-03")``."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from gateway.upstream.routes import ROUTES
+
+
+class ResourceKey(NamedTuple):
+    """An upstream resource: a GET route, the academic year, and the route's one other parameter."""
+
+    route: str
+    year: int | None = None
+    arg: str | None = None
+
+    def params(self) -> dict[str, object]:
+        route = ROUTES[self.route]
+        values: dict[str, object] = {}
+        for name in route.params:
+            if name == "academicYear":
+                values[name] = self.year
+            else:
+                values[name] = self.arg
+        return values
+
+    def __str__(self) -> str:
+        return ":".join(str(p) for p in self if p is not None)
+
+
+def key(route: str, year: int | None = None, arg: object = None) -> ResourceKey:
+    """A key, checked against the routes table (a typo is an error here, not a 404 later)."""
+    r = ROUTES[route]
+    if r.method != "GET":
+        raise ValueError(f"{route} is not a readable resource")
+    if ("academicYear" in r.params) != (year is not None):
+        raise ValueError(f"{route}: academic year {'needed' if year is None else 'not taken'}")
+    if (len(r.params) - ("academicYear" in r.params) > 0) != (arg is not None):
+        raise ValueError(f"{route}: wrong parameters")
+    return ResourceKey(route, year, None if arg is None else str(arg))

@@ -1,0 +1,179 @@
+"""Turn each route's upstream JSON into flat rows: the tolerant reader lives here.
+
+Nested answers (marks within markslots, values within attributes…) are
+flattened into one row per leaf carrying its parents' ids, so that every
+relationship is a plain index look-up. Where the reference spells a field two
+ways (GET Grades ``grade_type_id``/``grade_type``; GET Medical Conditions
+``medical_conditions``/``medical_details``; attendance alias ``alias_code``/
+``code``), every spelling is accepted and one is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gateway.resources.table import Row, Table
+
+Normaliser = Callable[[Any], Table]
+
+
+def _rows(data: Any) -> list[Row]:
+    if data is None:
+        return []
+    if isinstance(data, dict):  # a single object where a list was expected
+        return [data]
+    return [r for r in data if isinstance(r, dict)]
+
+
+def _day(value: Any) -> Any:
+    """'2019-01-31T00:00:00Z' -> '2019-01-31' (calendar and attendance dates are days)."""
+    if isinstance(value, str) and len(value) >= 10:
+        return value[:10]
+    return value
+
+
+def _flat(data: Any, child: str, parent_fields: dict[str, str]) -> list[Row]:
+    out: list[Row] = []
+    for parent in _rows(data):
+        carried = {dst: parent.get(src) for src, dst in parent_fields.items()}
+        for leaf in parent.get(child) or ():
+            if isinstance(leaf, dict):
+                out.append({**leaf, **carried})
+    return out
+
+
+def _plain(data: Any) -> Table:
+    return Table(_rows(data))
+
+
+def _school(data: Any) -> Table:
+    return Table([], meta=data if isinstance(data, dict) else {})
+
+
+def _markbooks(data: Any) -> Table:
+    books = _rows(data)
+    sheets: list[Row] = []
+    slots: list[Row] = []
+    for book in books:
+        for sheet in book.get("marksheets") or ():
+            sheets.append({**sheet, "markbook_id": book.get("id")})
+            for slot in sheet.get("markslots") or ():
+                slots.append({**slot, "marksheet_id": sheet.get("id"), "markbook_id": book.get("id")})
+    return Table(books, meta={"marksheets": Table(sheets), "markslots": Table(slots)})
+
+
+def _marks(data: Any) -> Table:
+    rows = _flat(data, "marks", {"id": "markslot_id"})
+    for row in rows:
+        row["mark"] = _float(row.get("mark"))
+    return Table(rows)
+
+
+def _float(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _grades(data: Any) -> Table:
+    rows = _rows(data)
+    for row in rows:
+        if "grade_type_id" not in row:
+            row["grade_type_id"] = row.get("grade_type")
+    return Table(rows)
+
+
+def _attributes(data: Any) -> Table:
+    return Table(_flat(data, "students_and_attribute_values",
+                       {"id": "attribute_id", "code": "code", "name": "name",
+                        "is_system": "is_system"}))
+
+
+def _prior(data: Any) -> Table:
+    return Table(_flat(data, "values", {"code": "code", "name": "name"}))
+
+
+def _report_attributes(data: Any) -> Table:
+    return Table(_flat(data, "choices", {"subject_id": "subject_id"}))
+
+
+def _report_grades(data: Any) -> Table:
+    return Table(_flat(data, "grades", {"subject_id": "subject_id", "qan": "qan",
+                                        "qualification_title": "qualification_title"}),
+                 meta=_rows(data))
+
+
+def _codes(data: Any) -> Table:
+    rows = _rows(data)
+    aliases: list[Row] = []
+    for code in rows:
+        fixed = []
+        for alias in code.get("aliases") or ():
+            if not isinstance(alias, dict):
+                continue
+            a = {"id": alias.get("id"),
+                 "code": alias.get("alias_code", alias.get("code")),
+                 "label": alias.get("alias_label", alias.get("label")),
+                 "mark_id": code.get("id")}
+            fixed.append(a)
+            aliases.append(a)
+        code["aliases"] = fixed
+    return Table(rows, meta={"aliases": Table(aliases)})
+
+
+def _dated(data: Any) -> Table:
+    rows = _rows(data)
+    for row in rows:
+        row["date"] = _day(row.get("date"))
+    return Table(rows)
+
+
+def _medical(data: Any) -> Table:
+    rows = _rows(data)
+    for row in rows:
+        if "medical_conditions" not in row:
+            row["medical_conditions"] = row.get("medical_details")
+    return Table(rows)
+
+
+def _timetables(data: Any) -> Table:
+    return Table(_flat(data, "periods", {"id": "timetable_id"}), meta=_rows(data))
+
+
+def _student_classes(data: Any) -> Table:
+    rows = _flat(data, "classes", {"student_id": "student_id"})
+    for row in rows:
+        row["class_id"] = row.pop("id", None)
+    return Table(rows)
+
+
+NORMALISERS: dict[str, Normaliser] = {
+    "school": _school,
+    "markbooks": _markbooks,
+    "marksheet-grades": lambda d: Table(_flat(d, "grades", {"id": "marksheet_id"})),
+    "marks": _marks,
+    "grades": _grades,
+    "prior-attainment": _prior,
+    "report-attributes": _report_attributes,
+    "report-grades": _report_grades,
+    "attendance-codes": _codes,
+    "session-marks": _dated,
+    "lesson-marks": _dated,
+    "calendar": _dated,
+    "general-attributes": _attributes,
+    "demographic-attributes": _attributes,
+    "send-attributes": _attributes,
+    "sensitive-attributes": _attributes,
+    "medical-conditions": _medical,
+    "timetables": _timetables,
+    "student-classes": _student_classes,
+}
+
+
+def normalise(route: str, data: Any) -> Table:
+    """The route's rows as a ``Table`` (plain lists pass through)."""
+    return NORMALISERS.get(route, _plain)(data)

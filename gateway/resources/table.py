@@ -1,0 +1,57 @@
+"""A loaded resource's rows with lazily built, memoised indexes (by id, by student, by group…)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
+
+Row = dict[str, Any]
+
+
+class Table:
+    """Rows of one resource. ``unique``/``group`` build an index on first use and keep it."""
+
+    __slots__ = ("rows", "meta", "_indexes")
+
+    def __init__(self, rows: Iterable[Row], meta: Any = None) -> None:
+        self.rows: list[Row] = list(rows)
+        self.meta = meta  # e.g. the /school object, or nested structure kept whole
+        self._indexes: dict[Hashable, Any] = {}
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def unique(self, field: str) -> dict[Any, Row]:
+        """rows by a field whose values are unique (the first row wins on a duplicate)."""
+        idx = self._indexes.get(("u", field))
+        if idx is None:
+            idx = {}
+            for row in self.rows:
+                value = row.get(field)
+                if value is not None and value not in idx:
+                    idx[value] = row
+            self._indexes[("u", field)] = idx
+        return idx
+
+    def group(self, field: str) -> dict[Any, list[Row]]:
+        """rows grouped by a field's value (list-valued fields put the row under each value)."""
+        idx = self._indexes.get(("g", field))
+        if idx is None:
+            idx = {}
+            for row in self.rows:
+                value = row.get(field)
+                if isinstance(value, list):
+                    for v in value:
+                        idx.setdefault(v, []).append(row)
+                elif value is not None:
+                    idx.setdefault(value, []).append(row)
+            self._indexes[("g", field)] = idx
+        return idx
+
+    def derived(self, name: str, build: Callable[[Table], Any]) -> Any:
+        """Any other index, built once by ``build(self)`` and kept under ``name``."""
+        idx = self._indexes.get(("d", name))
+        if idx is None:
+            idx = build(self)
+            self._indexes[("d", name)] = idx
+        return idx

@@ -1,0 +1,67 @@
+"""The process-wide services, opened once in the app's lifespan and shared by every request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.resources.cache import ResourceCache, build_cache
+from gateway.resources.store import ResourceStore
+from gateway.settings import Settings
+from gateway.tenancy import TenantResolver
+from gateway.upstream.caller import CallPolicy
+from gateway.upstream.http import UpstreamConfig, Upstreams, asgi_transport
+
+DEMO_BASE = "http://demo-school.invalid"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    upstreams: Upstreams
+    cache: ResourceCache
+    store: ResourceStore
+    tenancy: TenantResolver
+    simulator: Any = None  # the in-process demo simulator, when no upstream is configured
+    schema: Any = None  # the strawberry schema (set by the app)
+    graphiql_html: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    async def aclose(self) -> None:
+        await self.upstreams.aclose()
+        await self.cache.close()
+
+
+def build_services(settings: Settings, *, transport: Any = None, simulator: Any = None) -> Services:
+    """Everything a gateway process needs; ``transport`` lets tests point it at any ASGI app."""
+    demo_key = None
+    demo_assembly: dict[str, str] = {}
+    if settings.demo:
+        from gateway import simulator as sim_pkg
+
+        if simulator is None:
+            simulator = sim_pkg.create_simulator(sim_pkg.SimulatorConfig(
+                students=settings.demo_students, page_size=settings.demo_page_size))
+        transport = transport or asgi_transport(simulator.app)
+        base = DEMO_BASE + sim_pkg.GO4SCHOOLS_PREFIX
+        assembly_url: str | None = DEMO_BASE + sim_pkg.ASSEMBLY_PREFIX
+        demo_key = sim_pkg.DEMO_KEY
+        demo_assembly = {sim_pkg.DEMO_KEY: sim_pkg.ASSEMBLY_DEMO_TOKEN,
+                         sim_pkg.SECOND_KEY: sim_pkg.ASSEMBLY_SECOND_TOKEN}
+    else:
+        assert settings.upstream_url is not None
+        base = settings.upstream_url
+        assembly_url = settings.assembly_url
+    config = UpstreamConfig(
+        go4schools_url=base, assembly_url=assembly_url, timeout=settings.upstream_timeout,
+        connect_timeout=settings.upstream_connect_timeout,
+        concurrency=settings.upstream_concurrency, max_pages=settings.upstream_max_pages,
+        policy=CallPolicy(retries=settings.upstream_retries, backoff=settings.upstream_backoff,
+                          backoff_max=settings.upstream_backoff_max,
+                          circuit_failures=settings.circuit_failures,
+                          circuit_reset=settings.circuit_reset))
+    upstreams = Upstreams(config, transport)
+    cache = build_cache(settings.cache_url)
+    store = ResourceStore(upstreams.go4schools, cache)
+    tenancy = TenantResolver(settings, demo_key, demo_assembly)
+    return Services(settings, upstreams, cache, store, tenancy, simulator)

@@ -1,0 +1,137 @@
+"""Settings from GO4GRAPH_* environment variables, read once at start-up.
+
+A bad value stops start-up with one line naming the variable
+(``load_settings`` raises ``SettingsError``; the CLI prints it), never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "GO4GRAPH_"
+
+
+class SettingsError(Exception):
+    """A configuration value that cannot be used; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the gateway. Field ``x`` is read from ``GO4GRAPH_X``."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
+
+    # --- upstreams -----------------------------------------------------------
+    upstream_url: str | None = Field(None, description="GO4Schools base URL, ending in /customer/v1. Unset: the built-in demo school.")
+    api_key: SecretStr | None = Field(None, description="A server-held GO4Schools key (one school).")
+    allow_anonymous: bool = Field(False, description="Serve GO4GRAPH_API_KEY's school without client authentication (only behind an authenticating proxy).")
+    schools_file: Path | None = Field(None, description="Trust mode: a JSON file of schools, their keys and the gateway token hashes allowed to read each.")
+    assembly_url: str | None = Field(None, description="Assembly Platform base URL.")
+    assembly_token: SecretStr | None = Field(None, description="Assembly token for GO4GRAPH_API_KEY's school.")
+
+    # --- upstream client ---------------------------------------------------------
+    upstream_timeout: float = Field(15.0, gt=0, le=300, description="Seconds to wait for one upstream answer.")
+    upstream_connect_timeout: float = Field(5.0, gt=0, le=60, description="Seconds to wait for a connection.")
+    upstream_concurrency: int = Field(8, ge=1, le=256, description="Upstream requests in flight at once, per process.")
+    upstream_retries: int = Field(3, ge=0, le=10, description="Retries of a GET on 429, 5xx or a connection error.")
+    upstream_backoff: float = Field(0.2, ge=0, le=30, description="First retry delay in seconds (doubles, with jitter).")
+    upstream_backoff_max: float = Field(10.0, ge=0, le=120, description="Longest retry delay in seconds (also caps Retry-After).")
+    upstream_max_pages: int = Field(2000, ge=1, le=100000, description="Most pages walked for one resource before it is an error.")
+    circuit_failures: int = Field(5, ge=1, le=1000, description="Consecutive 5xx/timeouts that open the circuit.")
+    circuit_reset: float = Field(30.0, gt=0, le=3600, description="Seconds the circuit stays open before one trial request.")
+
+    # --- graph limits --------------------------------------------------------
+    max_depth: int = Field(12, ge=1, le=100, description="Deepest selection allowed.")
+    max_aliases: int = Field(30, ge=1, le=10000, description="Most aliases in one operation.")
+    max_tokens: int = Field(5000, ge=10, le=1000000, description="Most tokens in one document.")
+    max_date_span_days: int = Field(93, ge=1, le=400, description="Longest date range one field may fan out over.")
+    graphiql: bool = Field(True, description="Serve GraphiQL on GET /graphql from a browser.")
+    introspection: bool = Field(True, description="Allow introspection queries.")
+
+    # --- cache ---------------------------------------------------------------
+    cache_url: str = Field("memory://", description="memory:// or redis://host:port/db")
+
+    # --- demo mode -----------------------------------------------------------
+    demo_students: int = Field(1200, ge=10, le=20000, description="Size of the built-in demo school.")
+    demo_page_size: int = Field(100, ge=1, le=10000, description="Page size of the built-in demo upstream.")
+
+    # --- operations ----------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of the JSON logs.")
+    audit_log: str = Field("stdout", description="Where write audit records go: stdout or a file path.")
+
+    @field_validator("upstream_url", "assembly_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        if "@" in value.split("//", 1)[1].split("/", 1)[0]:
+            raise ValueError("must not carry credentials; use GO4GRAPH_API_KEY")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("cache_url")
+    @classmethod
+    def _cache(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://")):
+            raise ValueError("must be memory:// or redis://host:port/db")
+        return value
+
+    @field_validator("schools_file")
+    @classmethod
+    def _schools_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _modes(self) -> Settings:
+        if self.upstream_url is not None:
+            if self.api_key is not None and self.schools_file is not None:
+                raise ValueError("GO4GRAPH_API_KEY and GO4GRAPH_SCHOOLS_FILE are two modes: set one")
+            if self.allow_anonymous and self.api_key is None:
+                raise ValueError("GO4GRAPH_ALLOW_ANONYMOUS needs GO4GRAPH_API_KEY")
+            if self.api_key is not None and not self.allow_anonymous:
+                raise ValueError(
+                    "GO4GRAPH_API_KEY alone would serve children's data without client "
+                    "authentication: set GO4GRAPH_ALLOW_ANONYMOUS=true only behind an "
+                    "authenticating proxy, or use GO4GRAPH_SCHOOLS_FILE with gateway tokens")
+        if self.assembly_token is not None and self.assembly_url is None and self.upstream_url:
+            raise ValueError("GO4GRAPH_ASSEMBLY_TOKEN needs GO4GRAPH_ASSEMBLY_URL")
+        if self.assembly_token is not None and self.api_key is None and self.upstream_url:
+            raise ValueError("GO4GRAPH_ASSEMBLY_TOKEN applies only with GO4GRAPH_API_KEY (one school)")
+        return self
+
+    @property
+    def demo(self) -> bool:
+        """No upstream configured: the built-in simulator serves the demo school in-process."""
+        return self.upstream_url is None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment (and overrides, for tests); SettingsError names a bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = [str(p) for p in err.get("loc", ()) if p != "__root__"]
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        if loc:
+            lines.append(f"{ENV_PREFIX}{loc[0].upper()}: {msg}")
+        else:
+            lines.append(msg)
+    return "invalid configuration: " + "; ".join(lines)
