@@ -16,7 +16,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from gateway import metrics
 from gateway.graph.schema import schema
 from gateway.http.graphql import GraphQLEndpoint
-from gateway.services import Services, build_services
+from gateway.services import build_services
 from gateway.settings import Settings, load_settings
 
 

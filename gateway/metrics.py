@@ -26,3 +26,6 @@ CACHE_ERRORS = Counter("go4graph_cache_errors", "Cache backend failures (served 
                        ["backend"], registry=REGISTRY)
 REVALIDATIONS = Counter("go4graph_revalidations", "Conditional requests answered 304", ["source", "route"],
                         registry=REGISTRY)
+UNPLANNED = Counter("go4graph_unplanned_loads",
+                    "Resolver reads of a resource its query plan had not loaded (each is a per-object await)",
+                    registry=REGISTRY)

@@ -132,6 +132,8 @@ class GraphQLEndpoint:
         if not isinstance(result, ExecutionResult):
             result = await result
         elapsed = time.perf_counter() - started
+        if context.unplanned:
+            metrics.UNPLANNED.inc(context.unplanned)
         op = _op_label(operation_name or _name(operation))
         metrics.REQUEST_SECONDS.labels(op).observe(elapsed)
         body: dict[str, Any] = {}

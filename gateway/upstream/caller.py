@@ -166,7 +166,7 @@ class UpstreamCaller:
                 try:
                     response = await self._http.request(method, url, headers=headers, params=params,
                                                         content=json_body)
-                except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
                     self.circuit.failure()
                     status_label = "connect_error"
                     err = UpstreamUnavailable(f"{self.source} could not be reached", route=route,
