@@ -11,10 +11,10 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from strawberry.http.ides import get_graphql_ide_html
 
 from gateway import metrics
 from gateway.graph.schema import schema
+from gateway.http.graphiql import graphiql_page, graphiql_routes
 from gateway.http.graphql import GraphQLEndpoint
 from gateway.services import build_services
 from gateway.settings import Settings, load_settings
@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None, *, transport: Any = None,
     settings = settings or load_settings()
     services = build_services(settings, transport=transport, simulator=simulator)
     services.schema = schema
-    services.graphiql_html = get_graphql_ide_html("graphiql")
+    services.graphiql_html = graphiql_page() if settings.graphiql else ""
     endpoint = GraphQLEndpoint(services)
 
     async def healthz(request: Request) -> Response:
@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, *, transport: Any = None,
             await services.aclose()
 
     app = Starlette(routes=[
-        Route("/graphql", endpoint, methods=["GET", "POST"]),
+        Route("/graphql", endpoint, methods=["GET", "POST"]), *graphiql_routes(settings),
         Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics_view),
     ], lifespan=lifespan)
     app.state.services = services

@@ -1,4 +1,4 @@
-"""The ``go4graph`` command: serve, simulator, export-schema."""
+"""The ``go4graph`` command: serve, simulator, export-schema, token."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ def _settings_or_exit():  # type: ignore[no-untyped-def]
     from gateway.settings import SettingsError, load_settings
 
     try:
-        return load_settings()
+        settings = load_settings()
+        if settings.schools_file is not None:  # trust mode: a bad file is one line, at start
+            from gateway.trust import load_schools
+
+            load_schools(settings.schools_file)
+        return settings
     except SettingsError as exc:
         print(f"go4graph: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -62,6 +67,19 @@ def export_schema(args: argparse.Namespace) -> None:
     print(f"go4graph: wrote {args.out}", file=sys.stderr)
 
 
+def token(args: argparse.Namespace) -> None:
+    from gateway.trust import new_token, token_hash
+
+    value = new_token()
+    # The token once, on stdout, for the client; the file keeps only its hash.
+    print(value)
+    print(token_hash(value), flush=True)
+    schools = ", ".join(args.school)
+    print(f"go4graph: give the first line to the client (it is shown only this once); add the "
+          f"second to the \"tokens\" of school(s) {schools} in GO4GRAPH_SCHOOLS_FILE and "
+          f"restart the gateway", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="go4graph", description="A GraphQL gateway over GO4Schools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -85,6 +103,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", default="schema/schema.graphql")
     p.add_argument("--check", action="store_true", help="exit 1 if the file is out of date")
     p.set_defaults(func=export_schema)
+
+    p = sub.add_parser("token", help="make a gateway token for trust mode (GO4GRAPH_SCHOOLS_FILE)")
+    p.add_argument("--school", action="append", required=True, metavar="CODE",
+                   help="the school code the token will read (repeat for several)")
+    p.set_defaults(func=token)
 
     args = parser.parse_args(argv)
     args.func(args)

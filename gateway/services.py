@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.audit import AuditSink, build_sink
+from gateway.resources.assembly import AssemblyStore
 from gateway.resources.cache import ResourceCache, build_cache
 from gateway.resources.store import ResourceStore
 from gateway.settings import Settings
 from gateway.tenancy import TenantResolver
+from gateway.trust import load_schools
 from gateway.upstream.caller import CallPolicy
 from gateway.upstream.http import UpstreamConfig, Upstreams, asgi_transport
 
@@ -23,6 +26,8 @@ class Services:
     store: ResourceStore
     tenancy: TenantResolver
     simulator: Any = None  # the in-process demo simulator, when no upstream is configured
+    assembly_store: AssemblyStore | None = None
+    audit: AuditSink | None = None
     schema: Any = None  # the strawberry schema (set by the app)
     graphiql_html: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
@@ -34,6 +39,8 @@ class Services:
 
 def build_services(settings: Settings, *, transport: Any = None, simulator: Any = None) -> Services:
     """Everything a gateway process needs; ``transport`` lets tests point it at any ASGI app."""
+    # Trust mode's schools file first: a bad file stops start-up before anything is opened.
+    trust = load_schools(settings.schools_file) if settings.schools_file is not None else None
     demo_key = None
     demo_assembly: dict[str, str] = {}
     if settings.demo:
@@ -61,7 +68,10 @@ def build_services(settings: Settings, *, transport: Any = None, simulator: Any 
                           circuit_failures=settings.circuit_failures,
                           circuit_reset=settings.circuit_reset))
     upstreams = Upstreams(config, transport)
-    cache = build_cache(settings.cache_url)
-    store = ResourceStore(upstreams.go4schools, cache)
-    tenancy = TenantResolver(settings, demo_key, demo_assembly)
-    return Services(settings, upstreams, cache, store, tenancy, simulator)
+    cache = build_cache(settings.cache_url, timeout=settings.cache_timeout)
+    store = ResourceStore(upstreams.go4schools, cache, ttl_overrides=dict(settings.cache_ttls),
+                          lock_timeout=settings.cache_lock_timeout)
+    tenancy = TenantResolver(settings, demo_key, demo_assembly, trust=trust)
+    assembly_store = AssemblyStore(upstreams.assembly, cache) if upstreams.assembly else None
+    return Services(settings, upstreams, cache, store, tenancy, simulator,
+                    assembly_store=assembly_store, audit=build_sink(settings.audit_log))

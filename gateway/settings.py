@@ -6,11 +6,13 @@ A bad value stops start-up with one line naming the variable
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
 
 ENV_PREFIX = "GO4GRAPH_"
 
@@ -53,6 +55,9 @@ class Settings(BaseSettings):
 
     # --- cache ---------------------------------------------------------------
     cache_url: str = Field("memory://", description="memory:// or redis://host:port/db")
+    cache_ttls: dict[str, float] = Field(default_factory=dict, description='Seconds to cache each resource kind, as JSON overriding the defaults, e.g. {"marks": 30, "students": 600, "today": 10}; 0 never caches that kind.')
+    cache_timeout: float = Field(1.0, gt=0, le=30, description="Seconds one Redis operation may take before the cache is treated as down (queries then go to the upstream).")
+    cache_lock_timeout: float = Field(10.0, gt=0, le=300, description="Seconds one replica's walk of a resource holds its Redis lock while other replicas wait for the result.")
 
     # --- demo mode -----------------------------------------------------------
     demo_students: int = Field(1200, ge=10, le=20000, description="Size of the built-in demo school.")
@@ -85,6 +90,13 @@ class Settings(BaseSettings):
         if not value.startswith(("memory://", "redis://", "rediss://")):
             raise ValueError("must be memory:// or redis://host:port/db")
         return value
+
+    @field_validator("cache_ttls")
+    @classmethod
+    def _ttls(cls, value: dict[str, float]) -> dict[str, float]:
+        from gateway.resources.ttl import check_overrides
+
+        return check_overrides(value)
 
     @field_validator("schools_file")
     @classmethod
@@ -123,6 +135,10 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
+    except SourceError as exc:  # a JSON-valued variable that is not JSON
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"{ENV_PREFIX}{field.group(1).upper()}" if field else "a GO4GRAPH_ variable"
+        raise SettingsError(f"invalid configuration: {name}: not valid JSON") from None
 
 
 def _describe(exc: ValidationError) -> str:

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gateway.resources.tenant import Tenant
 from gateway.settings import Settings
 from gateway.shared.secrets import Credential
+
+if TYPE_CHECKING:
+    from gateway.trust import Trust
 
 
 @dataclass(frozen=True)
@@ -35,8 +39,9 @@ class TenantResolver:
     """Maps a request's headers to the tenants it may read. Secrets never leave ``Credential``."""
 
     def __init__(self, settings: Settings, demo_key: str | None = None,
-                 demo_assembly: Mapping[str, str] | None = None) -> None:
+                 demo_assembly: Mapping[str, str] | None = None, trust: Trust | None = None) -> None:
         self.settings = settings
+        self.trust = trust
         self._demo = Credential(demo_key) if demo_key else None
         # Demo mode: which Assembly token goes with which demo key (never another school's).
         self._demo_assembly = {Credential(k).fingerprint: Credential(v)
@@ -48,6 +53,8 @@ class TenantResolver:
 
     @property
     def mode(self) -> str:
+        if self.trust is not None:
+            return "trust"
         if self.settings.demo:
             return "demo"
         if self._server is not None:
@@ -56,6 +63,15 @@ class TenantResolver:
 
     def resolve(self, headers: Mapping[str, str]) -> Resolved:
         token = bearer(headers)
+        if self.trust is not None:
+            # A token reaches exactly the schools the file grants it; everything else is refused
+            # before any upstream call.
+            if token is None:
+                return Resolved({}, "Send 'Authorization: Bearer <gateway token>' to read a school")
+            tenants = self.trust.tenants_for(token)
+            if not tenants:
+                return Resolved({}, "This gateway token is not recognised")
+            return Resolved(tenants)
         if self.settings.demo:
             if token is None and self._demo is not None:
                 return Resolved({None: self._tenant(self._demo, "demo")})

@@ -12,6 +12,7 @@ from gateway.graph.reports import AcademicYearReportFields
 from gateway.graph.students import AcademicYearStudentFields
 from gateway.graph.teaching import AcademicYearTeachingFields
 from gateway.graph.timetable import AcademicYearTimetableFields
+from gateway.graph.year_groups import AcademicYearYearGroupFields
 from gateway.resources.memo import Resources
 
 
@@ -19,7 +20,8 @@ from gateway.resources.memo import Resources
 class AcademicYear(AcademicYearStudentFields, AcademicYearTeachingFields,
                    AcademicYearTimetableFields, AcademicYearAssessmentFields,
                    AcademicYearAttainmentFields, AcademicYearReportFields,
-                   AcademicYearAttendanceFields, AcademicYearBehaviourFields):
+                   AcademicYearAttendanceFields, AcademicYearBehaviourFields,
+                   AcademicYearYearGroupFields):
     year: int = strawberry.field(description="The academic year, e.g. 2026 for September 2025 to July 2026.")
     res: strawberry.Private[Resources]
     school_raw: strawberry.Private[dict]

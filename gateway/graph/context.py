@@ -33,7 +33,8 @@ class Context:
     def resources_for(self, tenant: Tenant) -> Resources:
         res = self._resources.get(tenant.id)
         if res is None:
-            res = Resources(self.store, tenant, fresh=self.fresh)
+            res = Resources(self.store, tenant, fresh=self.fresh,
+                            assembly=self.services.assembly_store)
             self._resources[tenant.id] = res
         return res
 

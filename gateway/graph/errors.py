@@ -83,8 +83,8 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         ext = {"code": code, **extra}
         if original.route:
             ext["route"] = original.route
-    elif original is None:
-        # Parse, validation and argument coercion errors: the document is at fault.
+    elif original is None or not error.path:
+        # Parse, validation and variable coercion errors (no field path): the request is at fault.
         ext = {"code": "BAD_USER_INPUT"}
     else:
         log.error("internal error", exc_info=(type(original), original, original.__traceback__),

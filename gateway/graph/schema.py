@@ -6,11 +6,12 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 
 from gateway.graph.academic_year import AcademicYear
+from gateway.graph.attendance_write import Mutation
 from gateway.graph.school import Query
 
 
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query, types=[AcademicYear],
+    return strawberry.Schema(query=Query, mutation=Mutation, types=[AcademicYear],
                              config=StrawberryConfig(auto_camel_case=True))
 
 

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 AcademicYearRef = Annotated["AcademicYear", strawberry.lazy("gateway.graph.academic_year")]
 
 SCHOOL = rk("school")
+YearArg = Annotated[int | None, strawberry.argument(
+    description="The academic year, named by the calendar year it ends in (default: the current one).")]
 CLAIM = "Needs the General-School (school.read) permission."
 
 
@@ -87,15 +89,15 @@ class School:
         return int(self.raw.get("current_academic_year") or 0)
 
     @strawberry.field(description="One academic year of the school (default: the current one).")
-    async def academic_year(self, info: Info,
-                            year: int | None = strawberry.UNSET) -> AcademicYearRef:
-        return await enter_year(info, self, year or None)
+    async def academic_year(self, info: Info, year: YearArg = None) -> AcademicYearRef:
+        return await enter_year(info, self, year)
 
 
 @strawberry.type(description="The roots of the graph: schools and academic years the caller may read.")
 class Query:
     @strawberry.field(description="A school this caller may read. `code` is needed only when the gateway serves several schools (trust mode). " + CLAIM)
-    async def school(self, info: Info, code: str | None = None) -> School:
+    async def school(self, info: Info, code: Annotated[str | None, strawberry.argument(
+            description="The school's code (trust mode).")] = None) -> School:
         return await load_school(info.context, tenant_for(info.context, code), code)
 
     @strawberry.field(description="Every school this caller may read. " + CLAIM)
@@ -106,6 +108,6 @@ class Query:
         return [await load_school(ctx, t) for t in ctx.tenants.values()]
 
     @strawberry.field(description="An academic year of the (only) school, default its current year. In trust mode use school(code:) { academicYear }.")
-    async def academic_year(self, info: Info, year: int | None = None) -> AcademicYearRef:
+    async def academic_year(self, info: Info, year: YearArg = None) -> AcademicYearRef:
         school = await load_school(info.context, tenant_for(info.context, None))
         return await enter_year(info, school, year)

@@ -275,8 +275,11 @@ def _one_expand(scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[
 class AcademicYearStudentFields:
     @strawberry.field(description="The students at school in this academic year (leavers included unless onRoll is given)." + STUDENTS_CLAIM + " Filters need education details.")
     @planned(needs=_list_needs, expand=_list_expand)
-    def students(self, info: Info, year_group: str | None = None,
-                 registration_group: str | None = None,
+    def students(self, info: Info,
+                 year_group: Annotated[str | None, strawberry.argument(
+                     description="Only students in this year group (NC year), e.g. \"10\".")] = None,
+                 registration_group: Annotated[str | None, strawberry.argument(
+                     description="Only students in this registration group, e.g. \"10East\".")] = None,
                  on_roll: Annotated[bool | None, strawberry.argument(
                      description="true: only students still on roll; false: only leavers.")] = None,
                  ) -> list[Student]:
@@ -288,7 +291,11 @@ class AcademicYearStudentFields:
 
     @strawberry.field(description="One student, by GO4Schools id or by UPN (exactly one of them)." + STUDENTS_CLAIM)
     @planned(needs=_one_needs, expand=_one_expand)
-    def student(self, info: Info, id: strawberry.ID | None = None,
-                upn: str | None = None) -> Student | None:
+    def student(self, info: Info,
+                id: Annotated[strawberry.ID | None, strawberry.argument(
+                    description="The student's GO4Schools id.")] = None,
+                upn: Annotated[str | None, strawberry.argument(
+                    description="The student's UPN (13 characters, checked before any lookup).")] = None,
+                ) -> Student | None:
         keys = [students_key(self.year)] + ([edu_key(self.year)] if upn else [])  # type: ignore[attr-defined]
         return read(self.res, keys, lambda: _find(self.res, self.year, id, upn))  # type: ignore[attr-defined]

@@ -37,6 +37,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as max_de
 from gateway import metrics
 from gateway.graph.context import Context
 from gateway.graph.errors import collapse, format_error
+from gateway.http.graphiql import PAGE_HEADERS
 from gateway.services import Services
 
 log = logging.getLogger("go4graph.http")
@@ -95,7 +96,7 @@ class GraphQLEndpoint:
         if request.method == "GET" and "text/html" in accept and "query" not in request.query_params:
             if not self.services.settings.graphiql:
                 return _json({"errors": [{"message": "GraphiQL is switched off on this gateway"}]}, 404)
-            return HTMLResponse(self.services.graphiql_html)
+            return HTMLResponse(self.services.graphiql_html, headers=PAGE_HEADERS)
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
         wants_graphql_response = GRAPHQL_RESPONSE in accept
         media = GRAPHQL_RESPONSE if wants_graphql_response else JSON

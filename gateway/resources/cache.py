@@ -1,26 +1,60 @@
 """The cross-request resource cache behind an interface we own.
 
 ``memory://`` keeps normalised tables in process (aiocache's SimpleMemoryCache);
-every key is built by ``cache_key`` and starts with the tenant's hash, so one
-school's data can never answer another's request.
+``redis://host:port/db`` keeps the raw upstream data as compact orjson bytes
+(zlib-compressed when large) in a shared Redis (aiocache's RedisCache) and
+normalises on read. Every key is built here and starts with the namespace and
+the tenant's hash, so one school's data can never answer another's request and
+no key or value holds a credential.
+
+A Redis that stops answering costs little: operations time out quickly, the
+cache then refuses at once for a short back-off (``CacheUnavailable``) so
+requests go straight to the upstream, and ``ping`` (``/readyz``) says so.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import asyncio
+import logging
+import os
+import time
+import zlib
+from collections import OrderedDict
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
 
-from aiocache import SimpleMemoryCache
+import orjson
+from aiocache import RedisCache, SimpleMemoryCache
+from aiocache.serializers import NullSerializer
+from redis.exceptions import RedisError
 
 from gateway.resources.keys import ResourceKey
+from gateway.resources.normalise import normalise
 from gateway.resources.table import Table
 from gateway.resources.tenant import Tenant
+
+log = logging.getLogger("go4graph.cache")
 
 NAMESPACE = "go4graph:v1"
 
 
+def tenant_prefix(tenant: Tenant) -> str:
+    """Every key of one tenant starts with this (what a purge deletes)."""
+    return f"{NAMESPACE}:{tenant.id}:"
+
+
 def cache_key(tenant: Tenant, key: ResourceKey) -> str:
     """The one place cache keys are built: namespace, tenant hash, resource."""
-    return f"{NAMESPACE}:{tenant.id}:{key}"
+    return f"{tenant_prefix(tenant)}{key}"
+
+
+def lock_key(tenant: Tenant, key: ResourceKey) -> str:
+    """The replicas' walk lock for one resource of one tenant."""
+    return f"{tenant_prefix(tenant)}lock:{key}"
+
+
+class CacheUnavailable(Exception):
+    """The backend cannot answer now (down, or backing off after a failure): use the upstream."""
 
 
 class ResourceCache(Protocol):
@@ -28,10 +62,25 @@ class ResourceCache(Protocol):
 
     async def get(self, tenant: Tenant, key: ResourceKey) -> Table | None: ...
 
-    async def set(self, tenant: Tenant, key: ResourceKey, data: object, table: Table,
+    def encode(self, data: Any) -> Any:
+        """What ``set`` stores for upstream ``data``; taken before normalising, which may
+        rewrite rows in place."""
+        ...
+
+    async def set(self, tenant: Tenant, key: ResourceKey, data: Any, table: Table,
                   ttl: float) -> None: ...
 
     async def delete(self, tenant: Tenant, key: ResourceKey) -> None: ...
+
+    async def purge(self, tenant: Tenant) -> int:
+        """Drop everything cached for the tenant (its access was revoked); how many keys went."""
+        ...
+
+    async def lock(self, tenant: Tenant, key: ResourceKey, ttl: float) -> str | None:
+        """Take the walk lock for ``key`` for ``ttl`` seconds: a token, or None if another holds it."""
+        ...
+
+    async def unlock(self, tenant: Tenant, key: ResourceKey, token: str) -> None: ...
 
     async def ping(self) -> bool: ...
 
@@ -49,12 +98,29 @@ class MemoryResourceCache:
     async def get(self, tenant: Tenant, key: ResourceKey) -> Table | None:
         return await self._cache.get(cache_key(tenant, key))  # type: ignore[no-any-return]
 
-    async def set(self, tenant: Tenant, key: ResourceKey, data: object, table: Table,
+    def encode(self, data: Any) -> Any:
+        return None  # the table is kept, not the data
+
+    async def set(self, tenant: Tenant, key: ResourceKey, data: Any, table: Table,
                   ttl: float) -> None:
-        await self._cache.set(cache_key(tenant, key), table, ttl=ttl)
+        if ttl > 0:
+            await self._cache.set(cache_key(tenant, key), table, ttl=ttl)
 
     async def delete(self, tenant: Tenant, key: ResourceKey) -> None:
         await self._cache.delete(cache_key(tenant, key))
+
+    async def purge(self, tenant: Tenant) -> int:
+        prefix = tenant_prefix(tenant)
+        keys = [k for k in list(self._cache._cache) if k.startswith(prefix)]
+        for k in keys:
+            await self._cache.delete(k)
+        return len(keys)
+
+    async def lock(self, tenant: Tenant, key: ResourceKey, ttl: float) -> str | None:
+        return "local"  # one process: the store's single-flight already holds the walk
+
+    async def unlock(self, tenant: Tenant, key: ResourceKey, token: str) -> None:
+        return None
 
     async def ping(self) -> bool:
         return True
@@ -63,7 +129,207 @@ class MemoryResourceCache:
         await self._cache.clear()
 
 
-def build_cache(url: str) -> ResourceCache:
+# --- Redis -----------------------------------------------------------------------
+
+#: Values: STAMP_LEN bytes of random stamp, one format byte, then the payload.
+STAMP_LEN = 16
+RAW, ZLIB = b"j", b"z"
+#: Payloads larger than this are zlib-compressed (level 1: ~20x smaller rosters for ~1 ms).
+COMPRESS_OVER = 16 * 1024
+
+#: Answers the value only when its stamp differs from the one this process already holds
+#: normalised (ARGV[1]); otherwise just the stamp. One round trip, no large transfer on a hot hit.
+_GET_IF_CHANGED = f"""
+local head = redis.call('GETRANGE', KEYS[1], 0, {STAMP_LEN - 1})
+if head == '' then return false end
+if head == ARGV[1] then return head end
+return redis.call('GET', KEYS[1])
+"""
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+_FAILURES = (RedisError, OSError, TimeoutError, asyncio.TimeoutError)
+
+
+class RedisResourceCache:
+    """Raw upstream data in a shared Redis, normalised on read.
+
+    Each process keeps the tables it normalised last (``local_entries``, LRU) by
+    the value's stamp: a hit on an unchanged value costs one small round trip and
+    no parsing, while a value rewritten, deleted or expired in Redis (by any
+    replica) is never served from the local copy.
+    """
+
+    name = "redis"
+
+    def __init__(self, url: str, *, timeout: float = 1.0, retry_after: float = 5.0,
+                 local_entries: int = 256) -> None:
+        parts = urlsplit(url)
+        db = (parts.path or "/").lstrip("/").split("/")[0] or "0"
+        pool_kwargs: dict[str, Any] = {"socket_timeout": timeout}
+        if parts.username:
+            pool_kwargs["username"] = unquote(parts.username)
+        self._cache = RedisCache(
+            serializer=NullSerializer(encoding=None), endpoint=parts.hostname or "127.0.0.1",
+            port=parts.port or 6379, db=int(db),
+            password=unquote(parts.password) if parts.password else None,
+            timeout=timeout, create_connection_timeout=timeout, ssl=parts.scheme == "rediss",
+            connection_pool_kwargs=pool_kwargs)
+        self._client = self._cache.client
+        self._get_if_changed = self._client.register_script(_GET_IF_CHANGED)
+        self._release = self._client.register_script(_RELEASE)
+        self.timeout = timeout
+        #: Seconds the cache refuses at once after a failure, so no request waits on a dead Redis.
+        self.retry_after = retry_after
+        self._down_until = 0.0
+        self._down = False
+        self._local: OrderedDict[str, tuple[bytes, Table]] = OrderedDict()
+        self._local_entries = local_entries
+
+    # --- health --------------------------------------------------------------
+
+    async def _call(self, op: Any, limit: float | None = None) -> Any:
+        if self._down and time.monotonic() < self._down_until:
+            op.close()  # never started: no round trip to a Redis that just failed
+            raise CacheUnavailable("the Redis cache is backing off after a failure")
+        try:
+            result = await asyncio.wait_for(op, limit or self.timeout)
+        except _FAILURES as exc:
+            self._failed(exc)
+            raise CacheUnavailable("the Redis cache did not answer") from exc
+        self._recovered()
+        return result
+
+    def _failed(self, exc: BaseException) -> None:
+        if not self._down:
+            # One warning per outage (not per request); the metric counts every skipped call.
+            log.warning("redis cache unreachable: serving from the upstream",
+                        extra={"backend": self.name, "error": type(exc).__name__,
+                               "retry_after": self.retry_after})
+        self._down = True
+        self._down_until = time.monotonic() + self.retry_after
+        self._local.clear()  # what another replica changes meanwhile cannot be checked
+
+    def _recovered(self) -> None:
+        if self._down:
+            self._down = False
+            log.warning("redis cache reachable again", extra={"backend": self.name})
+
+    async def ping(self) -> bool:
+        """A real round trip (even while backing off); False while Redis does not answer."""
+        try:
+            await asyncio.wait_for(self._client.ping(), self.timeout)
+        except _FAILURES as exc:
+            self._failed(exc)
+            return False
+        self._recovered()
+        return True
+
+    # --- values --------------------------------------------------------------
+
+    def encode(self, data: Any) -> bytes:
+        payload = orjson.dumps(data)
+        if len(payload) > COMPRESS_OVER:
+            return ZLIB + zlib.compress(payload, 1)
+        return RAW + payload
+
+    @staticmethod
+    def _decode(body: bytes) -> Any:
+        kind, payload = body[:1], body[1:]
+        if kind == ZLIB:
+            payload = zlib.decompress(payload)
+        elif kind != RAW:
+            raise ValueError("unknown cache value format")
+        return orjson.loads(payload)
+
+    async def get(self, tenant: Tenant, key: ResourceKey) -> Table | None:
+        k = cache_key(tenant, key)
+        local = self._local.get(k)
+        if local is None:
+            value = await self._call(self._cache.get(k))
+        else:
+            value = await self._call(self._get_if_changed(keys=[k], args=[local[0]]))
+        if value is None:
+            self._local.pop(k, None)
+            return None
+        if local is not None and len(value) == STAMP_LEN:
+            self._local.move_to_end(k)
+            return local[1]
+        stamp, body = bytes(value[:STAMP_LEN]), bytes(value[STAMP_LEN:])
+        try:
+            table = normalise(key.route, self._decode(body))
+        except (ValueError, zlib.error):
+            log.warning("unreadable cache value dropped", extra={"backend": self.name,
+                                                                 "route": key.route})
+            await self._call(self._cache.delete(k))
+            return None
+        self._remember(k, stamp, table)
+        return table
+
+    async def set(self, tenant: Tenant, key: ResourceKey, data: Any, table: Table,
+                  ttl: float) -> None:
+        if ttl <= 0:
+            return
+        k = cache_key(tenant, key)
+        body = data if isinstance(data, bytes) else self.encode(data)
+        stamp = os.urandom(STAMP_LEN // 2).hex().encode()
+        await self._call(self._cache.set(k, stamp + body, ttl=float(ttl)))
+        self._remember(k, stamp, table)
+
+    def _remember(self, k: str, stamp: bytes, table: Table) -> None:
+        self._local[k] = (stamp, table)
+        self._local.move_to_end(k)
+        while len(self._local) > self._local_entries:
+            self._local.popitem(last=False)
+
+    async def delete(self, tenant: Tenant, key: ResourceKey) -> None:
+        k = cache_key(tenant, key)
+        self._local.pop(k, None)
+        await self._call(self._cache.delete(k))
+
+    async def purge(self, tenant: Tenant) -> int:
+        prefix = tenant_prefix(tenant)
+        for k in [k for k in self._local if k.startswith(prefix)]:
+            del self._local[k]
+        return int(await self._call(self._purge(prefix), limit=max(30.0, self.timeout)))
+
+    async def _purge(self, prefix: str) -> int:
+        gone, batch = 0, []
+        # The prefix is hex and fixed words: nothing in it is a glob character.
+        async for k in self._client.scan_iter(match=prefix + "*", count=500):
+            batch.append(k)
+            if len(batch) >= 500:
+                gone += await self._client.unlink(*batch)
+                batch = []
+        if batch:
+            gone += await self._client.unlink(*batch)
+        return gone
+
+    # --- the replicas' walk lock ----------------------------------------------
+
+    async def lock(self, tenant: Tenant, key: ResourceKey, ttl: float) -> str | None:
+        token = os.urandom(8).hex()
+        taken = await self._call(self._client.set(lock_key(tenant, key), token, nx=True,
+                                                  px=max(1, int(ttl * 1000))))
+        return token if taken else None
+
+    async def unlock(self, tenant: Tenant, key: ResourceKey, token: str) -> None:
+        await self._call(self._release(keys=[lock_key(tenant, key)], args=[token]))
+
+    async def close(self) -> None:
+        self._local.clear()
+        try:
+            await self._client.aclose()
+        except Exception:  # closing a pool to a dead Redis must not fail shutdown
+            pass
+
+
+def build_cache(url: str, *, timeout: float = 1.0) -> ResourceCache:
     if url.startswith("memory://"):
         return MemoryResourceCache()
+    if url.startswith(("redis://", "rediss://")):
+        return RedisResourceCache(url, timeout=timeout)
     raise ValueError(f"unsupported cache URL scheme: {url.split('://')[0]}")

@@ -9,11 +9,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
+from typing import TYPE_CHECKING
+
 from gateway.resources.keys import ResourceKey
 from gateway.resources.store import ResourceStore
 from gateway.resources.table import Table
 from gateway.resources.tenant import Tenant
-from gateway.upstream.errors import UpstreamError
+from gateway.upstream.errors import UpstreamError, UpstreamUnauthorized
+
+if TYPE_CHECKING:
+    from gateway.resources.assembly import AssemblyStore
 
 
 class NotLoaded(LookupError):
@@ -23,8 +28,10 @@ class NotLoaded(LookupError):
 class Resources:
     """The resources one request has loaded, by key."""
 
-    def __init__(self, store: ResourceStore, tenant: Tenant, *, fresh: bool = False) -> None:
+    def __init__(self, store: ResourceStore, tenant: Tenant, *, fresh: bool = False,
+                 assembly: AssemblyStore | None = None) -> None:
         self.store = store
+        self.assembly = assembly
         self.tenant = tenant
         self.fresh = fresh
         self._tables: dict[ResourceKey, Table] = {}
@@ -64,7 +71,11 @@ class Resources:
 
     async def _load(self, key: ResourceKey) -> Table:
         try:
-            loaded = await self.store.load(self.tenant, key, fresh=self.fresh)
+            source = self.assembly if key.route.startswith("assembly-") else self.store
+            if source is None:
+                raise UpstreamUnauthorized("Assembly is not configured", route=key.route,
+                                           source="Assembly")
+            loaded = await source.load(self.tenant, key, fresh=self.fresh)
         except UpstreamError as exc:
             self._errors[key] = exc
             raise

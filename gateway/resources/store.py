@@ -1,26 +1,36 @@
 """The process-wide resource store: cross-request cache, single-flight, and the upstream walk.
 
 N concurrent requests for the same cold resource of the same tenant share one
-upstream walk. ``fresh=True`` skips the cache read (a client's
-``Cache-Control: no-cache``) but still joins a walk already under way.
+upstream walk; with a shared (Redis) cache a short lock per resource keeps
+replicas from walking it at the same time too: the others poll the cache and
+walk themselves only if the lock holder gives up. ``fresh=True`` skips the
+cache read (a client's ``Cache-Control: no-cache``) but still joins a walk
+already under way. A 401 from the upstream drops everything cached for that
+tenant at once (the school revoked the key).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 
 from gateway import metrics
-from gateway.resources.cache import ResourceCache
+from gateway.resources.cache import CacheUnavailable, ResourceCache
+from gateway.resources.flight import SingleFlight
 from gateway.resources.keys import ResourceKey
 from gateway.resources.normalise import normalise
 from gateway.resources.table import Table
 from gateway.resources.tenant import Tenant
 from gateway.resources.ttl import ttl_for
+from gateway.upstream.errors import UpstreamUnauthorized
 from gateway.upstream.go4schools import GO4SchoolsClient
 
 log = logging.getLogger("go4graph.resources")
+
+#: First and longest pause between a waiting replica's looks at the cache (seconds).
+POLL_FIRST, POLL_MAX = 0.02, 0.25
 
 
 @dataclass
@@ -34,52 +44,112 @@ class ResourceStore:
     client: GO4SchoolsClient
     cache: ResourceCache
     ttl_overrides: dict[str, float] = field(default_factory=dict)
-    _inflight: dict[tuple[str, ResourceKey], asyncio.Future[Loaded]] = field(default_factory=dict)
+    #: How long one replica's walk lock lasts, and so how long others wait for its result.
+    lock_timeout: float = 10.0
+    _flight: SingleFlight[Loaded] = field(default_factory=SingleFlight)
 
     async def load(self, tenant: Tenant, key: ResourceKey, *, fresh: bool = False) -> Loaded:
         if not fresh:
-            try:
-                cached = await self.cache.get(tenant, key)
-            except Exception:  # a cache outage degrades to upstream calls, never to failed queries
-                metrics.CACHE_ERRORS.labels(self.cache.name).inc()
-                log.warning("cache read failed", extra={"backend": self.cache.name, "route": key.route})
-                cached = None
+            cached = await self._cached(tenant, key)
             if cached is not None:
                 metrics.CACHE_EVENTS.labels(key.route, "hit").inc()
                 return Loaded(cached, 0)
             metrics.CACHE_EVENTS.labels(key.route, "miss").inc()
-        flight = (tenant.id, key)
-        future = self._inflight.get(flight)
-        if future is None:
-            future = asyncio.get_running_loop().create_future()
-            self._inflight[flight] = future
-            try:
-                loaded = await self._walk(tenant, key)
-            except BaseException as exc:
-                future.set_exception(exc)
-                future.exception()  # retrieved here: waiters re-raise it, none is left unobserved
-                raise
-            else:
-                future.set_result(loaded)
-                return loaded
-            finally:
-                self._inflight.pop(flight, None)
-        loaded = await asyncio.shield(future)
-        return Loaded(loaded.table, 0)
+        else:
+            metrics.CACHE_EVENTS.labels(key.route, "bypass").inc()
+        loaded, led = await self._flight.run((tenant.id, key),
+                                             lambda: self._shared_walk(tenant, key, fresh))
+        return loaded if led else Loaded(loaded.table, 0)
+
+    async def _shared_walk(self, tenant: Tenant, key: ResourceKey, fresh: bool) -> Loaded:
+        """Walk under the replicas' lock; wait for another replica's walk when it holds it."""
+        token = await self._lock(tenant, key)
+        if token is None:
+            deadline = time.monotonic() + self.lock_timeout
+            pause = POLL_FIRST
+            while time.monotonic() < deadline:
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, POLL_MAX)
+                if not fresh:  # a fresh read waits for the holder's new value, not the old one
+                    cached = await self._cached(tenant, key)
+                    if cached is not None:
+                        metrics.CACHE_EVENTS.labels(key.route, "replica").inc()
+                        return Loaded(cached, 0)
+                token = await self._lock(tenant, key)
+                if token is not None:
+                    # The holder finished (or gave up): its value, if any, was written first.
+                    cached = await self._cached(tenant, key)
+                    if cached is not None:
+                        await self._unlock(tenant, key, token)
+                        metrics.CACHE_EVENTS.labels(key.route, "replica").inc()
+                        return Loaded(cached, 0)
+                    break
+        try:
+            return await self._walk(tenant, key)
+        finally:
+            if token:
+                await self._unlock(tenant, key, token)
 
     async def _walk(self, tenant: Tenant, key: ResourceKey) -> Loaded:
-        fetched = await self.client.fetch(key.route, tenant.credential, key.params())
-        table = normalise(key.route, fetched.data)
         try:
-            await self.cache.set(tenant, key, fetched.data, table, ttl_for(key, self.ttl_overrides))
-        except Exception:
-            metrics.CACHE_ERRORS.labels(self.cache.name).inc()
-            log.warning("cache write failed", extra={"backend": self.cache.name, "route": key.route})
+            fetched = await self.client.fetch(key.route, tenant.credential, key.params())
+        except UpstreamUnauthorized:
+            await self.purge(tenant)
+            raise
+        ttl = ttl_for(key, self.ttl_overrides)
+        # Encoded before normalising: normalisers may rewrite the upstream rows in place.
+        data = self.cache.encode(fetched.data) if ttl > 0 else None
+        table = normalise(key.route, fetched.data)
+        if ttl > 0:
+            try:
+                await self.cache.set(tenant, key, data, table, ttl)
+            except Exception as exc:
+                self._cache_failed("write", key, exc)
         return Loaded(table, fetched.pages)
+
+    async def _cached(self, tenant: Tenant, key: ResourceKey) -> Table | None:
+        try:
+            return await self.cache.get(tenant, key)
+        except Exception as exc:  # a cache outage degrades to upstream calls, never to failed queries
+            self._cache_failed("read", key, exc)
+            return None
+
+    async def _lock(self, tenant: Tenant, key: ResourceKey) -> str | None:
+        try:
+            return await self.cache.lock(tenant, key, self.lock_timeout)
+        except Exception as exc:
+            self._cache_failed("lock", key, exc)
+            return ""  # no lock to be had: walk without one (falsy: nothing to release)
+
+    async def _unlock(self, tenant: Tenant, key: ResourceKey, token: str) -> None:
+        try:
+            await self.cache.unlock(tenant, key, token)
+        except Exception as exc:  # the lock expires by itself
+            self._cache_failed("unlock", key, exc)
+
+    def _cache_failed(self, what: str, key: ResourceKey, exc: Exception) -> None:
+        metrics.CACHE_ERRORS.labels(self.cache.name).inc()
+        # The backend warns once per outage; while it backs off, each skipped call is only counted.
+        level = logging.DEBUG if isinstance(exc, CacheUnavailable) else logging.WARNING
+        log.log(level, f"cache {what} failed", extra={"backend": self.cache.name,
+                                                      "route": key.route,
+                                                      "error": type(exc).__name__})
 
     async def invalidate(self, tenant: Tenant, key: ResourceKey) -> None:
         try:
             await self.cache.delete(tenant, key)
-        except Exception:
+        except Exception as exc:
+            self._cache_failed("delete", key, exc)
+
+    async def purge(self, tenant: Tenant) -> None:
+        """Drop everything cached for the tenant: its key was refused (access revoked)."""
+        try:
+            gone = await self.cache.purge(tenant)
+        except Exception as exc:
             metrics.CACHE_ERRORS.labels(self.cache.name).inc()
-            log.warning("cache delete failed", extra={"backend": self.cache.name, "route": key.route})
+            log.warning("cache purge failed", extra={"backend": self.cache.name,
+                                                     "tenant": tenant.id,
+                                                     "error": type(exc).__name__})
+            return
+        log.info("cache purged: the upstream refused the tenant's key",
+                 extra={"tenant": tenant.id, "keys": gone})

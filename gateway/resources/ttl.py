@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from gateway.resources.keys import ResourceKey
+from gateway.upstream.routes import ROUTES
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -45,17 +46,38 @@ def today() -> dt.date:
     return dt.datetime.now(LONDON).date()
 
 
+#: Resources kept one per day: today's are kept shortest, long-past days longest.
+PER_DAY = ("session-marks", "lesson-marks", "behaviour-events")
+#: Override names besides route names: the today and long-past bounds of per-day resources.
+TODAY, PAST = "today", "past"
+
+
+def check_overrides(overrides: dict[str, float]) -> dict[str, float]:
+    """Validate GO4GRAPH_CACHE_TTLS: known route names (or today/past), seconds >= 0 (0: never cache)."""
+    readable = {name for name, route in ROUTES.items() if route.method == "GET"}
+    unknown = sorted(set(overrides) - readable - {TODAY, PAST})
+    if unknown:
+        raise ValueError(f"unknown resource kind(s) {', '.join(unknown)}; use route names "
+                         f"such as marks or students, or today/past")
+    bad = sorted(k for k, v in overrides.items() if not 0 <= v <= 7 * 24 * HOUR)
+    if bad:
+        raise ValueError(f"TTLs must be 0 to 604800 seconds: {', '.join(bad)}")
+    return {k: float(v) for k, v in overrides.items()}
+
+
 def ttl_for(key: ResourceKey, overrides: dict[str, float] | None = None,
             now: dt.date | None = None) -> float:
-    base = (overrides or {}).get(key.route, DEFAULT_TTLS.get(key.route, MINUTE))
-    if key.route in ("session-marks", "lesson-marks", "behaviour-events") and key.arg:
+    """Seconds to keep ``key``; 0 means it is never cached."""
+    overrides = overrides or {}
+    base = overrides.get(key.route, DEFAULT_TTLS.get(key.route, MINUTE))
+    if key.route in PER_DAY and key.arg and base > 0:
         try:
             day = dt.date.fromisoformat(key.arg)
         except ValueError:
             return base
         current = now or today()
         if day >= current:
-            return min(base, TODAY_TTL)
+            return overrides[TODAY] if TODAY in overrides else min(base, TODAY_TTL)
         if (current - day).days > RECENT_DAYS:
-            return max(base, PAST_TTL)
+            return overrides[PAST] if PAST in overrides else max(base, PAST_TTL)
     return base

@@ -87,7 +87,7 @@ class _WaitRetryAfter(wait_base):
     """Exponential backoff with jitter, or the upstream's Retry-After when it gave one (capped)."""
 
     def __init__(self, policy: CallPolicy) -> None:
-        self._fallback = wait_exponential_jitter(initial=policy.backoff, max=policy.backoff_max,
+        self._fallback = wait_exponential_jitter(multiplier=policy.backoff, max=policy.backoff_max,
                                                  jitter=policy.backoff)
         self._cap = policy.backoff_max
 
@@ -123,6 +123,7 @@ class UpstreamCaller:
         self._policy = policy
         self._semaphore = semaphore
         self.circuit = CircuitBreaker(source, policy.circuit_failures, policy.circuit_reset)
+        self._wait = _WaitRetryAfter(policy)
 
     async def call(self, method: str, url: str, *, route: str, headers: dict[str, str],
                    params: dict[str, str] | None = None, json_body: bytes | None = None,
@@ -139,7 +140,7 @@ class UpstreamCaller:
             return isinstance(exc, UpstreamServerError | UpstreamUnavailable) and not self.circuit.is_open
 
         retrying = AsyncRetrying(stop=stop_after_attempt(self._policy.retries + 1),
-                                 wait=_WaitRetryAfter(self._policy),
+                                 wait=self._wait,
                                  retry=retry_if_exception(retryable), reraise=True,
                                  before_sleep=lambda rs: self._note_retry(route, rs))
         async for attempt in retrying:

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from gateway.upstream.assembly import AssemblyClient
 from gateway.upstream.caller import CallPolicy, UpstreamCaller
 from gateway.upstream.go4schools import GO4SchoolsClient
 
@@ -43,10 +44,12 @@ class Upstreams:
             UpstreamCaller(self.http, source="GO4Schools", policy=config.policy,
                            semaphore=self.semaphore),
             config.go4schools_url, max_pages=config.max_pages)
-        self.assembly_caller: UpstreamCaller | None = None
+        self.assembly: AssemblyClient | None = None
         if config.assembly_url:
-            self.assembly_caller = UpstreamCaller(self.http, source="Assembly",
-                                                  policy=config.policy, semaphore=self.semaphore)
+            self.assembly = AssemblyClient(
+                UpstreamCaller(self.http, source="Assembly", policy=config.policy,
+                               semaphore=self.semaphore),
+                config.assembly_url, max_pages=config.max_pages)
 
     async def aclose(self) -> None:
         await self.http.aclose()
