@@ -1,0 +1,133 @@
+"""Year groups: GO4Schools education details, enriched by Assembly (matched by UPN), revalidated with 304s."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import httpx
+
+from gateway import metrics
+from gateway.app import create_app
+from gateway.settings import load_settings
+from gateway.simulator import ASSEMBLY_DEMO_TOKEN, DEMO_KEY, Simulator
+from tests.conftest import Gateway
+
+QUERY = """
+{ academicYear {
+    yearGroups {
+      code name assemblyId startDate endDate supervisorIds
+      students { id upn yearGroup }
+      unmatchedStudents { assemblyId upn lastName }
+    }
+} }"""
+
+
+async def _assembly(sim: Simulator, path: str, **params: Any) -> Any:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sim.app), base_url="http://sim") as c:
+        items: list[Any] = []
+        page = 1
+        while True:
+            r = await c.get("/assembly" + path, params={**params, "page": page, "per_page": 200},
+                            headers={"authorization": f"Bearer {ASSEMBLY_DEMO_TOKEN}"})
+            r.raise_for_status()
+            body = r.json()
+            items += body["data"]
+            if not body["next_page"]:
+                return items
+            page = body["next_page"]
+
+
+async def test_year_groups_match_assembly_students_by_upn(gateway: Gateway) -> None:
+    sim = gateway.sim
+    groups = {g["code"]: g for g in await _assembly(sim, "/year_groups")}
+    listed = {code: await _assembly(sim, f"/year_groups/{g['id']}/students") for code, g in groups.items()}
+    sim.reset()
+    before = metrics.UNPLANNED._value.get()
+    data = await gateway.gql(QUERY)
+    assert "errors" not in data, data
+    answer = {g["code"]: g for g in data["data"]["academicYear"]["yearGroups"]}
+    assert set(answer) >= set(groups) and {"7", "11", "13"} <= set(answer)
+    unmatched_total = 0
+    for code, group in groups.items():
+        got = answer[code]
+        assert got["name"] == group["name"]
+        assert got["assemblyId"] == str(group["id"])
+        assert got["startDate"] == group["start_date"][:10]
+        assert got["endDate"] == group["end_date"][:10]
+        assert got["supervisorIds"] == [str(i) for i in group["supervisor_ids"]]
+        ours = {s["upn"] for s in got["students"]}
+        theirs = {s["upn"] for s in listed[code]}
+        unmatched = {s["upn"] for s in got["unmatchedStudents"]}
+        assert ours | unmatched == theirs and not ours & unmatched
+        assert all(s["yearGroup"] == code for s in got["students"])  # matched to the right students
+        unmatched_total += len(unmatched)
+    assert unmatched_total >= 1, "the simulator lists Assembly-only students: they must surface"
+    # One walk of each resource: the floor, and no per-object awaits.
+    assert sim.counts["assembly-year-groups"] == 1
+    assert sim.counts["assembly-year-group-students"] == len(groups)
+    for route in ("education-details", "students"):
+        cursors = [r.query.get("cursor") for r in sim.requests if r.route == route]
+        assert cursors and len(cursors) == len(set(cursors)), route  # each page once
+    assert metrics.UNPLANNED._value.get() == before
+
+
+async def test_paging_at_two_per_page_walks_every_page(gateway: Gateway) -> None:
+    sim = gateway.sim
+    total = len(await _assembly(sim, "/year_groups"))
+    gateway.services.upstreams.assembly.per_page = 2
+    sim.reset()
+    data = await gateway.gql("{ academicYear { yearGroups { code name } } }")
+    assert "errors" not in data, data
+    assert sum(1 for g in data["data"]["academicYear"]["yearGroups"] if g["name"]) == total
+    pages = [r for r in sim.requests if r.route == "assembly-year-groups"]
+    assert len(pages) == math.ceil(total / 2)
+    assert [r.query["page"] for r in pages] == [str(n) for n in range(1, len(pages) + 1)]
+    assert all(r.accept == "application/vnd.assembly+json; version=1" for r in pages)
+
+
+async def test_stale_entry_is_revalidated_with_304(gateway: Gateway) -> None:
+    sim = gateway.sim
+    store = gateway.services.assembly_store
+    store.ttl = 0.0  # every read finds the cached copy stale
+    first = await gateway.gql("{ academicYear { yearGroups { code name } } }")
+    assert "errors" not in first, first
+    sim.reset()
+    second = await gateway.gql("{ academicYear { yearGroups { code name } } }")
+    assert second == first
+    [request] = [r for r in sim.requests if r.route == "assembly-year-groups"]
+    assert request.status == 304  # sent If-Modified-Since, got no body back
+    assert store.revalidated >= 1
+
+
+async def test_assembly_401_errors_only_the_assembly_fields(gateway: Gateway) -> None:
+    sim = gateway.sim
+    headers = {"authorization": f"Bearer {DEMO_KEY}", "x-assembly-token": "wrong-assembly-token-42"}
+    response = await gateway.client.post("/graphql", headers=headers, json={
+        "query": "{ academicYear { yearGroups { code name students { id } } } }"})
+    data = response.json()
+    groups = data["data"]["academicYear"]["yearGroups"]
+    assert len(groups) >= 7
+    assert all(g["name"] is None for g in groups)
+    assert all(g["students"] for g in groups)  # GO4Schools' own lists still answer
+    codes = {e["extensions"]["code"] for e in data["errors"]}
+    assert codes == {"UNAUTHENTICATED"}
+    assert all(e["path"][-1] == "name" for e in data["errors"])
+    assert "wrong-assembly-token-42" not in response.text
+    assert any(r.route == "assembly-year-groups" and r.status == 401 for r in sim.requests)
+
+
+async def test_without_assembly_the_fields_are_null_and_no_error(fresh_sim: Simulator) -> None:
+    settings = load_settings(upstream_url="http://sim/customer/v1")
+    app = create_app(settings, transport=httpx.ASGITransport(app=fresh_sim.app))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as c:
+        r = await c.post("/graphql", headers={"authorization": f"Bearer {DEMO_KEY}"},
+                         json={"query": "{ academicYear { yearGroup(code: \"9\") { code name assemblyId supervisorIds unmatchedStudents { upn } students { id } } } }"})
+    data = r.json()
+    assert "errors" not in data, data
+    group = data["data"]["academicYear"]["yearGroup"]
+    assert group["code"] == "9" and group["students"]
+    assert group["name"] is None and group["assemblyId"] is None
+    assert group["supervisorIds"] is None and group["unmatchedStudents"] is None
+    assert not any(r.route.startswith("assembly") for r in fresh_sim.requests)
+    await app.state.services.aclose()
