@@ -17,7 +17,7 @@ from gateway.graph.assessment import SubjectAssessmentFields
 from gateway.graph.base import parse_id, read, rk, to_date, to_id
 from gateway.graph.errors import bad_input
 from gateway.graph.plan import Scope, planned
-from gateway.graph.timetable import GroupTimetableFields
+from gateway.graph.timetable import GroupTimetableFields, each_parent, needs
 from gateway.resources.keys import ResourceKey
 from gateway.resources.memo import Resources
 
@@ -65,18 +65,6 @@ def group_teachers_key(year: int) -> ResourceKey:
 
 def _students_key(year: int) -> ResourceKey:
     return rk("students", year)
-
-
-Needs = Callable[[Scope, list[Any], dict[str, Any]], list[ResourceKey]]
-
-
-def needs(*makers: Callable[[int], ResourceKey]) -> Needs:
-    """A ``needs`` for fields that read whole-year (or whole-school) resources."""
-
-    def plan(scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[ResourceKey]:
-        return [make(scope.year) for make in makers]
-
-    return plan
 
 
 def _keys(year: int, *makers: Callable[[int], ResourceKey]) -> list[ResourceKey]:
@@ -209,22 +197,6 @@ def _staff_teacher(staff: Any) -> Teacher | None:
     return teacher_by_id(staff.res, staff.year, staff.raw.get("teacher_id"))
 
 
-def _each(fn: Callable[[Any], Any]) -> Callable[[Scope, list[Any], dict[str, Any]], list[Any]]:
-    """An ``expand`` applying a one-parent relationship to every parent (lists flattened)."""
-
-    def expand(scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[Any]:
-        out: list[Any] = []
-        for parent in parents:
-            found = fn(parent)
-            if isinstance(found, list):
-                out.extend(found)
-            elif found is not None:
-                out.append(found)
-        return out
-
-    return expand
-
-
 # --- types --------------------------------------------------------------------------------
 
 @strawberry.type(description="A department of the school in the academic year (GET Departments)." + CURRICULUM_CLAIM)
@@ -246,7 +218,7 @@ class Department:
         return self.raw.get("name")
 
     @strawberry.field(description="The subjects that belong to this department (GET Subjects)." + CURRICULUM_CLAIM)
-    @planned(needs=needs(subjects_key), expand=_each(_department_subjects))
+    @planned(needs=needs(subjects_key), expand=each_parent(_department_subjects))
     def subjects(self) -> list[Subject]:
         return read(self.res, _keys(self.year, subjects_key), lambda: _department_subjects(self))
 
@@ -295,12 +267,12 @@ class Subject(SubjectAssessmentFields):
         return self.raw.get("include_in_stats")
 
     @strawberry.field(description="The department that the subject belongs to (GET Departments)." + CURRICULUM_CLAIM)
-    @planned(needs=needs(departments_key), expand=_each(_subject_department))
+    @planned(needs=needs(departments_key), expand=each_parent(_subject_department))
     def department(self) -> Department | None:
         return read(self.res, _keys(self.year, departments_key), lambda: _subject_department(self))
 
     @strawberry.field(description="The teaching groups of this subject (GET Groups)." + CURRICULUM_CLAIM)
-    @planned(needs=needs(groups_key), expand=_each(_subject_groups))
+    @planned(needs=needs(groups_key), expand=each_parent(_subject_groups))
     def groups(self) -> list[Group]:
         return read(self.res, _keys(self.year, groups_key), lambda: _subject_groups(self))
 
@@ -348,13 +320,13 @@ class Teacher:
         return self.raw.get("code")
 
     @strawberry.field(description="The teaching groups this teacher is assigned to (GET Groups and Teachers, GET Groups)." + CURRICULUM_CLAIM)
-    @planned(needs=needs(group_teachers_key, groups_key), expand=_each(_teacher_groups))
+    @planned(needs=needs(group_teachers_key, groups_key), expand=each_parent(_teacher_groups))
     def groups(self) -> list[Group]:
         return read(self.res, _keys(self.year, group_teachers_key, groups_key),
                     lambda: _teacher_groups(self))
 
     @strawberry.field(description="The teacher's staff user account, if they have one (GET Staff, by teacher_id)." + STAFF_CLAIM)
-    @planned(needs=needs(staff_key), expand=_each(_teacher_staff))
+    @planned(needs=needs(staff_key), expand=each_parent(_teacher_staff))
     def staff_account(self) -> StaffMember | None:
         return read(self.res, [staff_key()], lambda: _teacher_staff(self))
 
@@ -427,7 +399,7 @@ class StaffMember:
         return to_date(self.raw.get("end_date"))
 
     @strawberry.field(description="The teacher this staff member is, in this academic year (GET Teachers, by teacher_id)." + TEACHERS_CLAIM)
-    @planned(needs=needs(teachers_key), expand=_each(_staff_teacher))
+    @planned(needs=needs(teachers_key), expand=each_parent(_staff_teacher))
     def teacher(self) -> Teacher | None:
         return read(self.res, _keys(self.year, teachers_key), lambda: _staff_teacher(self))
 
@@ -455,18 +427,18 @@ class Group(GroupTimetableFields):
         return str(self.raw.get("code") or "")
 
     @strawberry.field(description="The subject that the group belongs to (GET Subjects)." + CURRICULUM_CLAIM)
-    @planned(needs=needs(subjects_key), expand=_each(_group_subject))
+    @planned(needs=needs(subjects_key), expand=each_parent(_group_subject))
     def subject(self) -> Subject | None:
         return read(self.res, _keys(self.year, subjects_key), lambda: _group_subject(self))
 
     @strawberry.field(description="The students in this group (GET Groups and Students, GET Students)." + CURRICULUM_CLAIM + STUDENTS_CLAIM)
-    @planned(needs=needs(group_students_key, _students_key), expand=_each(_group_students))
+    @planned(needs=needs(group_students_key, _students_key), expand=each_parent(_group_students))
     def students(self) -> list[StudentRef]:
         return read(self.res, _keys(self.year, group_students_key, _students_key),
                     lambda: _group_students(self))
 
     @strawberry.field(description="The teachers assigned to this group (GET Groups and Teachers, GET Teachers)." + CURRICULUM_CLAIM + TEACHERS_CLAIM)
-    @planned(needs=needs(group_teachers_key, teachers_key), expand=_each(_group_teachers))
+    @planned(needs=needs(group_teachers_key, teachers_key), expand=each_parent(_group_teachers))
     def teachers(self) -> list[Teacher]:
         return read(self.res, _keys(self.year, group_teachers_key, teachers_key),
                     lambda: _group_teachers(self))
@@ -479,7 +451,7 @@ class StudentTeachingFields:
     """Fields this domain adds to Student (composed in students.py)."""
 
     @strawberry.field(description="The teaching groups this student is in (GET Groups and Students, GET Groups)." + CURRICULUM_CLAIM)
-    @planned(needs=needs(group_students_key, groups_key), expand=_each(_student_groups))
+    @planned(needs=needs(group_students_key, groups_key), expand=each_parent(_student_groups))
     def groups(self) -> list[Group]:
         me: Any = self
         return read(me.res, _keys(me.year, group_students_key, groups_key), lambda: _student_groups(me))

@@ -67,6 +67,8 @@ def _students_key(year: int) -> ResourceKey:
 
 
 def needs(*makers: Callable[[int], ResourceKey]) -> Callable[[Scope, list[Any], dict[str, Any]], list[ResourceKey]]:
+    """A ``needs`` for fields that read whole-year (or whole-school) resources, whatever their parents."""
+
     def plan(scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[ResourceKey]:
         return [make(scope.year) for make in makers]
 
@@ -77,7 +79,7 @@ def _keys(year: int, *makers: Callable[[int], ResourceKey]) -> list[ResourceKey]
     return [make(year) for make in makers]
 
 
-def _each(fn: Callable[[Any], Any]) -> Callable[[Scope, list[Any], dict[str, Any]], list[Any]]:
+def each_parent(fn: Callable[[Any], Any]) -> Callable[[Scope, list[Any], dict[str, Any]], list[Any]]:
     """An ``expand`` applying a one-parent relationship to every parent (lists flattened)."""
 
     def expand(scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[Any]:
@@ -233,7 +235,7 @@ class Timetable:
         return strawberry.ID(str(self.raw.get("id")))
 
     @strawberry.field(description="The periods of this timetable." + TIMETABLE_CLAIM)
-    @planned(needs=needs(timetables_key), expand=_each(_timetable_periods))
+    @planned(needs=needs(timetables_key), expand=each_parent(_timetable_periods))
     def periods(self) -> list[Period]:
         return read(self.res, _keys(self.year, timetables_key), lambda: _timetable_periods(self))
 
@@ -281,7 +283,7 @@ class Period:
         return to_datetime(self.raw.get("end"))
 
     @strawberry.field(description="The timetable this period belongs to." + TIMETABLE_CLAIM)
-    @planned(needs=needs(timetables_key), expand=_each(_period_timetable))
+    @planned(needs=needs(timetables_key), expand=each_parent(_period_timetable))
     def timetable(self) -> Timetable | None:
         return read(self.res, _keys(self.year, timetables_key), lambda: _period_timetable(self))
 
@@ -317,7 +319,7 @@ class CalendarDay:
         return to_id(self.raw.get("timetable_id"))
 
     @strawberry.field(description="The timetable that runs on this day (GET Timetables)." + TIMETABLE_CLAIM)
-    @planned(needs=needs(timetables_key), expand=_each(_day_timetable))
+    @planned(needs=needs(timetables_key), expand=each_parent(_day_timetable))
     def timetable(self) -> Timetable | None:
         return read(self.res, _keys(self.year, timetables_key), lambda: _day_timetable(self))
 
@@ -363,22 +365,22 @@ class TimetabledClass:
         return [strawberry.ID(str(t)) for t in self.raw.get("teacher_ids") or ()]
 
     @strawberry.field(description="The teaching group whose code is this class's group code (GET Groups)." + CURRICULUM_CLAIM)
-    @planned(needs=needs(_groups_key), expand=_each(_class_group))
+    @planned(needs=needs(_groups_key), expand=each_parent(_class_group))
     def group(self) -> GroupRef | None:
         return read(self.res, _keys(self.year, _groups_key), lambda: _class_group(self))
 
     @strawberry.field(description="The period the class is timetabled in (GET Timetables)." + TIMETABLE_CLAIM)
-    @planned(needs=needs(timetables_key), expand=_each(_class_period))
+    @planned(needs=needs(timetables_key), expand=each_parent(_class_period))
     def period(self) -> Period | None:
         return read(self.res, _keys(self.year, timetables_key), lambda: _class_period(self))
 
     @strawberry.field(description="The teachers of the class (GET Teachers)." + TEACHERS_CLAIM)
-    @planned(needs=needs(_teachers_key), expand=_each(_class_teachers))
+    @planned(needs=needs(_teachers_key), expand=each_parent(_class_teachers))
     def teachers(self) -> list[TeacherRef]:
         return read(self.res, _keys(self.year, _teachers_key), lambda: _class_teachers(self))
 
     @strawberry.field(description="The students linked to the class (GET Student Classes, GET Students)." + STUDENT_TIMETABLE_CLAIM + STUDENTS_CLAIM)
-    @planned(needs=needs(student_classes_key, _students_key), expand=_each(_class_students))
+    @planned(needs=needs(student_classes_key, _students_key), expand=each_parent(_class_students))
     def students(self) -> list[StudentRef]:
         return read(self.res, _keys(self.year, student_classes_key, _students_key),
                     lambda: _class_students(self))
@@ -425,13 +427,13 @@ class StudentTimetableFields:
     """Fields this domain adds to Student (composed in students.py)."""
 
     @strawberry.field(description="The timetabled classes this student is linked to (GET Student Classes, GET Classes)." + STUDENT_TIMETABLE_CLAIM + TIMETABLE_CLAIM)
-    @planned(needs=needs(student_classes_key, classes_key), expand=_each(_student_classes))
+    @planned(needs=needs(student_classes_key, classes_key), expand=each_parent(_student_classes))
     def classes(self) -> list[TimetabledClass]:
         me: Any = self
         return read(me.res, _keys(me.year, student_classes_key, classes_key), lambda: _student_classes(me))
 
     @strawberry.field(description="The student's links to timetabled classes, with the start and end of each (GET Student Classes)." + STUDENT_TIMETABLE_CLAIM)
-    @planned(needs=needs(student_classes_key), expand=_each(_student_enrolments))
+    @planned(needs=needs(student_classes_key), expand=each_parent(_student_enrolments))
     def class_enrolments(self) -> list[StudentClass]:
         me: Any = self
         return read(me.res, _keys(me.year, student_classes_key), lambda: _student_enrolments(me))
@@ -442,7 +444,7 @@ class GroupTimetableFields:
     """Fields this domain adds to Group (composed in teaching.py)."""
 
     @strawberry.field(description="The timetabled classes of this group (GET Classes, by group code)." + TIMETABLE_CLAIM)
-    @planned(needs=needs(classes_key), expand=_each(_group_classes))
+    @planned(needs=needs(classes_key), expand=each_parent(_group_classes))
     def classes(self) -> list[TimetabledClass]:
         me: Any = self
         return read(me.res, _keys(me.year, classes_key), lambda: _group_classes(me))

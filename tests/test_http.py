@@ -1,0 +1,145 @@
+"""/graphql over HTTP: status codes, limits, error codes; /healthz, /readyz, /metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.simulator import DEMO_KEY, SECOND_KEY, Simulator
+from tests.conftest import Gateway
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+async def _post(gateway: Gateway, body: Any, accept: str = "application/json", **headers: str) -> Any:
+    return await gateway.client.post("/graphql", json=body, headers={"accept": accept, **headers})
+
+
+async def test_first_query_returns_the_demo_school(gateway: Gateway) -> None:
+    data = await gateway.gql("{ school { name code academicYears currentAcademicYear } }")
+    school = data["data"]["school"]
+    assert school["name"] == "Demo Academy" and school["code"] == "DEMO"
+    assert school["currentAcademicYear"] in school["academicYears"]
+
+
+async def test_validation_errors_are_400_for_graphql_response_json(gateway: Gateway) -> None:
+    r = await _post(gateway, {"query": "{ school { nope } }"}, GRAPHQL_RESPONSE)
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith(GRAPHQL_RESPONSE)
+    assert r.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    r = await _post(gateway, {"query": "{ school { nope } }"})
+    assert r.status_code == 200 and "errors" in r.json()
+    r = await _post(gateway, {"query": "{ school { "}, GRAPHQL_RESPONSE)
+    assert r.status_code == 400
+
+
+async def test_bad_requests_are_400(gateway: Gateway) -> None:
+    r = await gateway.client.post("/graphql", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "not valid JSON" in r.json()["errors"][0]["message"]
+    r = await _post(gateway, {"variables": {}})
+    assert r.status_code == 400
+    r = await _post(gateway, {"query": "{ school { name } }", "variables": [1]})
+    assert r.status_code == 400
+
+
+async def test_get_queries_work_and_mutations_need_post(gateway: Gateway) -> None:
+    r = await gateway.client.get("/graphql", params={"query": "{ school { name } }"})
+    assert r.status_code == 200 and r.json()["data"]["school"]["name"] == "Demo Academy"
+    r = await gateway.client.get("/graphql", params={
+        "query": "mutation { recordSessionAttendances(inputs: []) { index } }"})
+    assert r.status_code == 405
+
+
+async def test_depth_limit(make_gateway: Any) -> None:
+    gw = make_gateway(max_depth=4)
+    deep = "{ academicYear { students { groups { subject { department { name } } } } } }"
+    data = await gw.gql(deep)
+    assert data["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "depth" in data["errors"][0]["message"]
+    assert gw.sim.counts.total() == 0  # refused before any upstream call
+
+
+async def test_alias_limit(make_gateway: Any) -> None:
+    gw = make_gateway(max_aliases=3)
+    many = "{ " + " ".join(f"a{i}: school {{ name }}" for i in range(5)) + " }"
+    data = await gw.gql(many)
+    assert "aliases" in data["errors"][0]["message"].lower()
+    assert gw.sim.counts.total() == 0
+
+
+async def test_token_limit(make_gateway: Any) -> None:
+    gw = make_gateway(max_tokens=20)
+    data = await gw.gql("{ " + " ".join("school { name code }" for _ in range(5)) + " }")
+    assert "tokens" in data["errors"][0]["message"].lower()
+    assert gw.sim.counts.total() == 0
+
+
+async def test_introspection_and_graphiql_can_be_switched_off(make_gateway: Any) -> None:
+    gw = make_gateway(introspection=False, graphiql=False)
+    data = await gw.gql("{ __schema { types { name } } }")
+    assert data["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    r = await gw.client.get("/graphql", headers={"accept": "text/html"})
+    assert r.status_code == 404
+
+
+async def test_graphiql_is_served_to_a_browser(gateway: Gateway) -> None:
+    r = await gateway.client.get("/graphql", headers={"accept": "text/html"})
+    assert r.status_code == 200 and "graphiql" in r.text.lower()
+
+
+async def test_invalid_academic_year_is_bad_user_input(gateway: Gateway) -> None:
+    data = await gateway.gql("{ academicYear(year: 1999) { year } }")
+    [error] = data["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "1999" in error["message"]
+
+
+async def test_unknown_key_is_unauthenticated_without_the_key(gateway: Gateway) -> None:
+    secret = "no-such-school-key-314159"
+    r = await _post(gateway, {"query": "{ school { name } }"}, authorization=f"Bearer {secret}")
+    body = r.json()
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert secret not in r.text
+
+
+async def test_second_demo_key_reads_the_second_school(gateway: Gateway) -> None:
+    r = await _post(gateway, {"query": "{ school { code name } }"}, authorization=f"Bearer {SECOND_KEY}")
+    assert r.json()["data"]["school"]["code"] == "DEMO2"
+    r = await _post(gateway, {"query": "{ school { code } }"}, authorization=f"Bearer {DEMO_KEY}")
+    assert r.json()["data"]["school"]["code"] == "DEMO"
+
+
+async def test_module_disabled_is_forbidden_at_the_field_with_partial_data(
+        gateway: Gateway, fresh_sim: Simulator) -> None:
+    fresh_sim.disable_module(DEMO_KEY, "Photos")
+    try:
+        data = await gateway.gql('{ academicYear { students(yearGroup: "7") { legalFirstName photo } } }')
+    finally:
+        fresh_sim.enable_module(DEMO_KEY, "Photos")
+    students = data["data"]["academicYear"]["students"]
+    assert students and all(s["legalFirstName"] for s in students)
+    assert all(s["photo"] is None for s in students)
+    [error] = data["errors"]  # one error, not one per student
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    assert error["extensions"]["reason"] == "Module Disabled"
+    assert error["extensions"]["count"] == len(students)
+    assert error["path"][-1] == "photo"
+
+
+async def test_rate_limited_upstream_is_rate_limited(make_gateway: Any, fresh_sim: Simulator) -> None:
+    gw = make_gateway(upstream_retries=1, upstream_backoff=0.01, upstream_backoff_max=0.05)
+    fresh_sim.inject(429, times=5, route="school", retry_after=0.01)
+    data = await gw.gql("{ school { name } }")
+    error = data["errors"][0]
+    assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert "retryAfter" in error["extensions"]
+
+
+async def test_health_ready_metrics(gateway: Gateway) -> None:
+    assert (await gateway.client.get("/healthz")).json() == {"status": "ok"}
+    r = await gateway.client.get("/readyz")
+    assert r.status_code == 200 and r.json()["status"] == "ready"
+    await gateway.gql("query Named { school { name } }")
+    text = (await gateway.client.get("/metrics")).text
+    assert 'go4graph_requests_total{operation="Named",outcome="ok"}' in text
+    assert "go4graph_upstream_calls_total" in text
+    assert DEMO_KEY not in text
