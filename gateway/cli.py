@@ -80,6 +80,21 @@ def token(args: argparse.Namespace) -> None:
           f"restart the gateway", file=sys.stderr)
 
 
+def manifest(args: argparse.Namespace) -> None:
+    import orjson
+
+    from gateway.http.trusted import manifest_for
+
+    files: list[Path] = []
+    for name in args.paths:
+        path = Path(name)
+        files += sorted(path.glob("*.graphql")) if path.is_dir() else [path]
+    if not files:
+        print("go4graph: no .graphql files given", file=sys.stderr)
+        raise SystemExit(2)
+    sys.stdout.write(orjson.dumps(manifest_for(files), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="go4graph", description="A GraphQL gateway over GO4Schools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -108,6 +123,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--school", action="append", required=True, metavar="CODE",
                    help="the school code the token will read (repeat for several)")
     p.set_defaults(func=token)
+
+    p = sub.add_parser("manifest", help="print a trusted-documents manifest (sha256 -> document) for .graphql files or folders")
+    p.add_argument("paths", nargs="+")
+    p.set_defaults(func=manifest)
 
     args = parser.parse_args(argv)
     args.func(args)

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     max_date_span_days: int = Field(93, ge=1, le=400, description="Longest date range one field may fan out over.")
     graphiql: bool = Field(True, description="Serve GraphiQL on GET /graphql from a browser.")
     introspection: bool = Field(True, description="Allow introspection queries.")
+    trusted_documents: Path | None = Field(None, description="Trusted documents: a JSON manifest (sha256 -> document) or a folder of .graphql files.")
+    trusted_only: bool = Field(False, description="Run only trusted documents (needs GO4GRAPH_TRUSTED_DOCUMENTS).")
 
     # --- cache ---------------------------------------------------------------
     cache_url: str = Field("memory://", description="memory:// or redis://host:port/db")
@@ -105,8 +107,24 @@ class Settings(BaseSettings):
             raise ValueError(f"no such file: {value}")
         return value
 
+    @field_validator("trusted_documents")
+    @classmethod
+    def _trusted(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            from gateway.http.trusted import load_manifest
+
+            if not value.exists():
+                raise ValueError(f"no such file or folder: {value}")
+            try:
+                load_manifest(value)
+            except (ValueError, OSError) as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
     @model_validator(mode="after")
     def _modes(self) -> Settings:
+        if self.trusted_only and self.trusted_documents is None:
+            raise ValueError("GO4GRAPH_TRUSTED_ONLY needs GO4GRAPH_TRUSTED_DOCUMENTS")
         if self.upstream_url is not None:
             if self.api_key is not None and self.schools_file is not None:
                 raise ValueError("GO4GRAPH_API_KEY and GO4GRAPH_SCHOOLS_FILE are two modes: set one")

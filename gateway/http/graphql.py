@@ -38,6 +38,7 @@ from gateway import metrics
 from gateway.graph.context import Context
 from gateway.graph.errors import collapse, format_error
 from gateway.http.graphiql import PAGE_HEADERS
+from gateway.http.trusted import TrustedDocumentError, TrustedDocuments, load_manifest
 from gateway.services import Services
 
 log = logging.getLogger("go4graph.http")
@@ -84,6 +85,10 @@ class GraphQLEndpoint:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.documents = _Documents(services)
+        settings = services.settings
+        self.trusted = TrustedDocuments(
+            load_manifest(settings.trusted_documents) if settings.trusted_documents else {},
+            only=settings.trusted_only)
         self._schema = services.schema._schema  # type: ignore[attr-defined]
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -105,7 +110,11 @@ class GraphQLEndpoint:
         except ValueError as exc:
             return _json({"errors": [{"message": str(exc), "extensions": {"code": "BAD_USER_INPUT"}}]},
                          400, media, request_id)
-        query = payload.get("query")
+        try:
+            query = self.trusted.resolve(payload)
+        except TrustedDocumentError as exc:
+            return _json({"errors": [{"message": str(exc), "extensions": {"code": "BAD_USER_INPUT"}}]},
+                         400, media, request_id)
         operation_name = payload.get("operationName")
         variables = payload.get("variables") or None
         if not isinstance(query, str) or not query.strip():
@@ -163,12 +172,14 @@ class GraphQLEndpoint:
         if request.method == "GET":
             params = request.query_params
             payload: dict[str, Any] = {"query": params.get("query"),
-                                       "operationName": params.get("operationName")}
-            if params.get("variables"):
-                try:
-                    payload["variables"] = orjson.loads(params["variables"])
-                except orjson.JSONDecodeError:
-                    raise ValueError("variables is not valid JSON") from None
+                                       "operationName": params.get("operationName"),
+                                       "documentId": params.get("documentId")}
+            for name in ("variables", "extensions"):
+                if params.get(name):
+                    try:
+                        payload[name] = orjson.loads(params[name])
+                    except orjson.JSONDecodeError:
+                        raise ValueError(f"{name} is not valid JSON") from None
             return payload
         if request.method != "POST":
             raise ValueError("Use GET or POST")
