@@ -98,6 +98,7 @@ async def test_attendance_codes_with_aliases_match_upstream(gateway: Any) -> Non
     year = await current_year(sim)
     codes, _ = await upstream(sim, "attendance-codes", academicYear=year)
     assert codes and any(c.get("aliases") for c in codes)
+    sim.reset()
     data = ok(await gateway.gql(
         "query($y: Int) { academicYear(year: $y) { attendanceCodes { id code label "
         "attendanceOfficerOnly protectIfEnteredByAttendanceOfficer protectIfEnteredBySchoolManager "
@@ -273,6 +274,7 @@ async def test_attendance_summary_is_the_upstreams_count(gateway: Any) -> None:
     year = await current_year(sim)
     summaries, _ = await upstream(sim, "attendance-summary", academicYear=year)
     assert len(summaries) > 100 and any(s["late"] for s in summaries)
+    sim.reset()
     fields = " ".join(SUMMARY_FIELDS)
     data = ok(await gateway.gql(
         f"query($y: Int) {{ academicYear(year: $y) {{ attendanceSummaries {{ student {{ id }} {fields} }} "
@@ -314,11 +316,13 @@ async def test_bad_ranges_are_refused_before_any_upstream_call(gateway: Any) -> 
         assert {e["extensions"]["code"] for e in data["errors"]} == {"BAD_USER_INPUT"}, what
         # Nothing at all was asked upstream: not the calendar, not the marks.
         assert not any(r.route in ("calendar", "session-marks") for r in sim.requests), what
+    students, _ = await upstream(sim, "students", academicYear=year)
     sim.reset()
     data = await gateway.gql(
-        "query($y: Int, $f: Date!, $t: Date) { academicYear(year: $y) { "
-        "student(id: \"1\") { lessonMarks(from: $f, to: $t) { notes } } } }",
-        {"y": year, "f": start.isoformat(), "t": (start + dt.timedelta(days=93)).isoformat()})
+        "query($y: Int, $id: ID, $f: Date!, $t: Date) { academicYear(year: $y) { "
+        "student(id: $id) { lessonMarks(from: $f, to: $t) { notes } } } }",
+        {"y": year, "id": str(students[0]["id"]), "f": start.isoformat(),
+         "t": (start + dt.timedelta(days=93)).isoformat()})
     assert data["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "93" in data["errors"][0]["message"]
     assert not any(r.route in ("calendar", "lesson-marks") for r in sim.requests)
