@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     graphiql: bool = Field(True, description="Serve GraphiQL on GET /graphql from a browser.")
     introspection: bool = Field(True, description="Allow introspection queries.")
     trusted_documents: Path | None = Field(None, description="Trusted documents: a JSON manifest (sha256 -> document) or a folder of .graphql files.")
+    rate_limit: str | None = Field(None, description="Per-client request limit, e.g. '600/minute' (off when unset).")
     trusted_only: bool = Field(False, description="Run only trusted documents (needs GO4GRAPH_TRUSTED_DOCUMENTS).")
 
     # --- cache ---------------------------------------------------------------
@@ -106,6 +107,18 @@ class Settings(BaseSettings):
         if value is not None and not value.is_file():
             raise ValueError(f"no such file: {value}")
         return value
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate(cls, value: str | None) -> str | None:
+        if value is None or not value.strip() or value.strip().lower() in ("off", "none"):
+            return None
+        from gateway.http.ratelimit import check_spec
+
+        try:
+            return check_spec(value.strip())
+        except ValueError:
+            raise ValueError("must read like '600/minute' or '20/second'") from None
 
     @field_validator("trusted_documents")
     @classmethod

@@ -143,3 +143,17 @@ async def test_health_ready_metrics(gateway: Gateway) -> None:
     assert 'go4graph_requests_total{operation="Named",outcome="ok"}' in text
     assert "go4graph_upstream_calls_total" in text
     assert DEMO_KEY not in text
+
+
+async def test_per_client_rate_limit(make_gateway: Any) -> None:
+    gw = make_gateway(rate_limit="3/minute")
+    for _ in range(3):
+        assert "errors" not in await gw.gql("{ school { name } }")
+    r = await gw.client.post("/graphql", json={"query": "{ school { name } }"})
+    assert r.status_code == 429
+    assert int(r.headers["retry-after"]) >= 1
+    assert r.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    # Another client (another key) has its own allowance.
+    other = await gw.client.post("/graphql", json={"query": "{ school { name } }"},
+                                 headers={"authorization": f"Bearer {SECOND_KEY}"})
+    assert other.status_code == 200

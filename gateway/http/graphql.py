@@ -38,6 +38,7 @@ from gateway import metrics
 from gateway.graph.context import Context
 from gateway.graph.errors import collapse, format_error
 from gateway.http.graphiql import PAGE_HEADERS
+from gateway.http.ratelimit import ClientRateLimiter
 from gateway.http.trusted import TrustedDocumentError, TrustedDocuments, load_manifest
 from gateway.services import Services
 
@@ -89,6 +90,7 @@ class GraphQLEndpoint:
         self.trusted = TrustedDocuments(
             load_manifest(settings.trusted_documents) if settings.trusted_documents else {},
             only=settings.trusted_only)
+        self.limiter = ClientRateLimiter(settings.rate_limit) if settings.rate_limit else None
         self._schema = services.schema._schema  # type: ignore[attr-defined]
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -137,6 +139,17 @@ class GraphQLEndpoint:
             return _json({"errors": [{"message": "Only queries may be sent with GET; use POST",
                                       "extensions": {"code": "BAD_USER_INPUT"}}]}, 405, media, request_id)
         context = self.build_context(request, request_id)
+        if self.limiter is not None:
+            client = next((t.caller for t in context.tenants.values()), "") or (
+                request.client.host if request.client else "unknown")
+            wait = await self.limiter.retry_after(client)
+            if wait is not None:
+                metrics.REQUESTS.labels(_op_label(operation_name), "rate_limited").inc()
+                response = _json({"errors": [{"message": "Too many requests from this client; try again later",
+                                              "extensions": {"code": "RATE_LIMITED", "retryAfter": round(wait, 1)}}]},
+                                 429, media, request_id)
+                response.headers["retry-after"] = str(max(int(wait + 0.999), 1))
+                return response
         started = time.perf_counter()
         result = execute(self._schema, document, None, context, variables, operation_name)
         if not isinstance(result, ExecutionResult):
