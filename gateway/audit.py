@@ -74,5 +74,5 @@ def build_sink(target: str) -> AuditSink:
 
 
 def record(*, action: str, tenant: str, caller: str, outcome: str, **fields: Any) -> dict[str, Any]:
-    return {"type": "audit", "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
+    return {"type": "audit", "at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
             "action": action, "tenant": tenant, "caller": caller, "outcome": outcome, **fields}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-
 from typing import TYPE_CHECKING
 
 from gateway.resources.keys import ResourceKey
