@@ -8,6 +8,7 @@ a marks grid of any size costs those pages and nothing more.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -34,22 +35,27 @@ STUDENTS_CLAIM = " Needs the Student-Students (students.read) permission."
 
 # --- keys and shared helpers (attainment and reports use these too) ----------------------
 
+@lru_cache(maxsize=256)
 def markbooks_key(year: int) -> ResourceKey:
     return rk("markbooks", year)
 
 
+@lru_cache(maxsize=256)
 def marks_key(year: int) -> ResourceKey:
     return rk("marks", year)
 
 
+@lru_cache(maxsize=256)
 def sheet_grades_key(year: int) -> ResourceKey:
     return rk("marksheet-grades", year)
 
 
+@lru_cache(maxsize=256)
 def subjects_key(year: int) -> ResourceKey:
     return rk("subjects", year)
 
 
+@lru_cache(maxsize=256)
 def students_key(year: int) -> ResourceKey:
     return rk("students", year)
 

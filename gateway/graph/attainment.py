@@ -11,6 +11,7 @@ import datetime as dt
 import inspect
 from collections.abc import Awaitable, Callable
 from enum import Enum
+from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
@@ -83,18 +84,22 @@ def _id(value: Any) -> strawberry.ID | None:
     return None if value is None else strawberry.ID(str(value))
 
 
+@lru_cache(maxsize=256)
 def grade_types_key(year: int, year_group: str) -> ResourceKey:
     return rk("grade-types", year, year_group)
 
 
+@lru_cache(maxsize=256)
 def grades_key(year: int, year_group: str) -> ResourceKey:
     return rk("grades", year, year_group)
 
 
+@lru_cache(maxsize=256)
 def exam_results_key(year: int, year_group: str) -> ResourceKey:
     return rk("exam-results", year, year_group)
 
 
+@lru_cache(maxsize=256)
 def prior_key(year: int) -> ResourceKey:
     return rk("prior-attainment", year)
 
@@ -268,8 +273,8 @@ def _year_group_needs(make: Callable[[int, str], ResourceKey]) -> Callable[..., 
         from gateway.graph.students import edu_key
 
         await scope.resources.load(edu_key(scope.year))
-        groups = {_student_year_group(p) for p in parents} - {None}
-        return [make(scope.year, yg) for yg in sorted(groups)]  # type: ignore[arg-type]
+        groups = {yg for p in parents if (yg := _student_year_group(p)) is not None}
+        return [make(scope.year, yg) for yg in sorted(groups)]
 
     return needs
 

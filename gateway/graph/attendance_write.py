@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import strawberry
+from graphql import get_named_type
 
 from gateway.graph.attendance import (
     Session,
@@ -31,6 +32,7 @@ from gateway.graph.base import parse_id
 from gateway.graph.context import Context, Info
 from gateway.graph.dates import OPEN, calendar_key, year_of
 from gateway.graph.errors import GatewayError, bad_input, upstream_extensions
+from gateway.graph.plan import Scope, planned, prefetch
 from gateway.graph.school import SCHOOL, tenant_for
 from gateway.graph.students import edu_key, students_key
 from gateway.resources.memo import Resources
@@ -72,8 +74,13 @@ class RowError:
 @strawberry.type(description="The outcome of one row of recordSessionAttendances, in input order.")
 class SessionAttendanceResult:
     index: int = strawberry.field(description="The row's position in the inputs, from 0.")
-    mark: SessionMark | None = strawberry.field(description="The saved mark (null when the row was not saved).")
+    saved: strawberry.Private[SessionMark | None]
     error: RowError | None = strawberry.field(description="Why the row was not saved (null when it was).")
+
+    @strawberry.field(description="The saved mark (null when the row was not saved).")
+    @planned(expand=lambda scope, parents, args: [p.saved for p in parents if p.saved])
+    def mark(self) -> SessionMark | None:
+        return self.saved
 
 
 @dataclass
@@ -230,6 +237,16 @@ def _audit(ctx: Context, res: Resources, outcome: str, fields: dict[str, Any], *
                                     request_id=ctx.request_id, **fields, **extra))
 
 
+async def _plan_result(info: Info, res: Resources, results: list[Any]) -> None:
+    """Load what the selection below the written marks reads, as queries do (no per-mark awaits)."""
+    raw = info._raw_info
+    years = {getattr(r, "year", None) or getattr(getattr(r, "saved", None), "year", None) for r in results}
+    years.discard(None)
+    for year in years:
+        await prefetch(Scope(info.context, res, int(year)), raw, get_named_type(raw.return_type), results,  # type: ignore[arg-type]
+                       [node.selection_set for node in raw.field_nodes])
+
+
 SchoolArg = Annotated[str | None, strawberry.argument(
     description="The school's code; needed only when the gateway serves several schools.")]
 
@@ -240,7 +257,9 @@ class Mutation:
     async def record_session_attendance(self, info: Info, input: Annotated[SessionAttendanceInput, strawberry.argument(description="The mark to record.")],
                                         school: SchoolArg = None) -> SessionMark:
         res = await _prepare(info.context, school, {year_of(input.date)})
-        return await _record(info, res, input, asyncio.Semaphore(1))
+        mark = await _record(info, res, input, asyncio.Semaphore(1))
+        await _plan_result(info, res, [mark])
+        return mark
 
     @strawberry.mutation(description=f"Record a whole register (at most {MAX_ROWS} rows): one result per input, in order; a bad row is reported in its own result and never stops the others. Rows are posted a few at a time." + CLAIM)
     async def record_session_attendances(self, info: Info, inputs: Annotated[list[SessionAttendanceInput], strawberry.argument(description="The marks to record.")],
@@ -254,10 +273,12 @@ class Mutation:
             try:
                 mark = await _record(info, res, row, gate)
             except GatewayError as exc:
-                return SessionAttendanceResult(index=index, mark=None,
+                return SessionAttendanceResult(index=index, saved=None,
                                                error=RowError(code=exc.code, message=exc.message))
-            return SessionAttendanceResult(index=index, mark=mark, error=None)
+            return SessionAttendanceResult(index=index, saved=mark, error=None)
 
-        return list(await asyncio.gather(*(one(i, row) for i, row in enumerate(inputs))))
+        results = list(await asyncio.gather(*(one(i, row) for i, row in enumerate(inputs))))
+        await _plan_result(info, res, results)
+        return results
 
 

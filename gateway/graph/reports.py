@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -40,18 +41,22 @@ REPORTS_CLAIM = " Needs the Attainment-Student Reports (students.attainment.repo
 COMMENTS_CLAIM = " Needs the Attainment-Student Report Comments (students.attainment.reports.comments.read) permission."
 
 
+@lru_cache(maxsize=256)
 def reports_key(year: int) -> ResourceKey:
     return rk("reports", year)
 
 
+@lru_cache(maxsize=256)
 def report_grades_key(year: int, report_id: Any) -> ResourceKey:
     return rk("report-grades", year, report_id)
 
 
+@lru_cache(maxsize=256)
 def report_attributes_key(year: int, report_id: Any) -> ResourceKey:
     return rk("report-attributes", year, report_id)
 
 
+@lru_cache(maxsize=256)
 def report_comments_key(year: int, report_id: Any) -> ResourceKey:
     return rk("report-comments", year, report_id)
 
@@ -412,23 +417,20 @@ class ReportAttributeValue(_ReportRow):
         return read(self.res, [reports_key(self.year)], build)
 
 
-def _grades(res: Resources, year: int, report_id: Any, student_id: Any = None) -> list[ReportGrade]:
-    table = res.get(report_grades_key(year, report_id))
-    rows = table.rows if student_id is None else table.group("student_id").get(student_id, [])
-    return [ReportGrade(raw=r, year=year, res=res, report_id=report_id) for r in rows]
+def _rows_of(make: Callable[[int, Any], ResourceKey], cls: Any) -> Callable[..., list[Any]]:
+    """``rows(res, year, report_id, student_id=None)``: a report's rows (one student's, if given) as ``cls``."""
+
+    def rows(res: Resources, year: int, report_id: Any, student_id: Any = None) -> list[Any]:
+        table = res.get(make(year, report_id))
+        found = table.rows if student_id is None else table.group("student_id").get(student_id, [])
+        return [cls(raw=r, year=year, res=res, report_id=report_id) for r in found]
+
+    return rows
 
 
-def _attribute_values(res: Resources, year: int, report_id: Any,
-                      student_id: Any = None) -> list[ReportAttributeValue]:
-    table = res.get(report_attributes_key(year, report_id))
-    rows = table.rows if student_id is None else table.group("student_id").get(student_id, [])
-    return [ReportAttributeValue(raw=r, year=year, res=res, report_id=report_id) for r in rows]
-
-
-def _comments(res: Resources, year: int, report_id: Any, student_id: Any = None) -> list[ReportComment]:
-    table = res.get(report_comments_key(year, report_id))
-    rows = table.rows if student_id is None else table.group("student_id").get(student_id, [])
-    return [ReportComment(raw=r, year=year, res=res, report_id=report_id) for r in rows]
+_grades = _rows_of(report_grades_key, ReportGrade)
+_attribute_values = _rows_of(report_attributes_key, ReportAttributeValue)
+_comments = _rows_of(report_comments_key, ReportComment)
 
 
 # --- mixins -----------------------------------------------------------------------------
