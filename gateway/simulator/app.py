@@ -82,8 +82,7 @@ class Simulator:
         return self._school(profile) if profile else None
 
     def year_of(self, school: School, year: int) -> YearData:
-        with self._lock:
-            return school.year(year)
+        return school.year(year)
 
     def assembly_view(self, school: School) -> AssemblyView:
         with self._lock:

@@ -141,6 +141,7 @@ class AssemblyApi:
         sim = self.sim
         # Counted and matched to a fault on arrival, in arrival order: a client that gives up
         # during the latency still made the call, and a late waker cannot steal a later fault.
+        epoch = sim.control.epoch
         sim.control.count(name)
         fault = sim.control.take_fault(name)
         if sim.config.latency_ms > 0:
@@ -157,7 +158,8 @@ class AssemblyApi:
         finally:
             sim.control.log(RequestRecord(
                 name, request.method, request.url.path, dict(request.query_params), status,
-                school is not None, request.headers.get("accept"), school.code if school else None))
+                school is not None, request.headers.get("accept"), school.code if school else None),
+                epoch)
 
     def _answer(self, name: str, request: Request, school: School | None,
                 fault: Fault | None) -> Response:

@@ -35,11 +35,11 @@ COMMENTS = ("{n} has worked with real commitment this term and produces accurate
             "{n} is making steady progress. Remember to meet homework deadlines.",
             "{n} shows good understanding of the key ideas and should now practise exam questions.",
             "{n} needs to focus in lessons and review notes each week to secure progress.")
-#: (year group, name, comments enabled, prepared for publication)
-REPORTS = ((7, "Year 7 Autumn Progress Report", False, True),
-           (9, "Year 9 End of Year Report", True, True),
-           (11, "Year 11 Mock Results Report", True, False),
-           (13, "Year 13 Spring Report", True, True))
+#: (year group, name, comments enabled, prepared for publication, (month, day) of preparation)
+REPORTS = ((7, "Year 7 Autumn Progress Report", False, True, (12, 10)),
+           (9, "Year 9 End of Year Report", True, True, (7, 8)),
+           (11, "Year 11 Mock Results Report", True, False, (2, 5)),
+           (13, "Year 13 Spring Report", True, True, (3, 20)))
 ATTRIBUTES = (("Attitude to learning", "Students attitude to their learning in this subject",
                (("Excellent", 5, "Consistently engaged and committed."),
                 ("Good", 4, "Usually engaged and works well."),
@@ -148,7 +148,7 @@ class Attainment:
         out = []
         choice_n = 0
         y = self.yd.year
-        for i, (nc, name, comments, prepared) in enumerate(REPORTS):
+        for i, (nc, name, comments, prepared, (month, day)) in enumerate(REPORTS):
             target = 2 if nc <= 9 else 1
             attrs = []
             for a, (aname, desc, choices) in enumerate(ATTRIBUTES):
@@ -160,7 +160,7 @@ class Attainment:
                 attrs.append({"id": self.yd.ident(KIND_REPORT, 1000 + 10 * i + a), "name": aname,
                               "description": desc, "display_name": aname.title(),
                               "choices": listed})
-            when = dt.date(y - 1, 12, 10) if i == 0 else dt.date(y, 3 + i, 12)
+            when = dt.date(y - 1 if month >= 8 else y, month, day)
             out.append({"id": self.yd.ident(KIND_REPORT, i + 1), "name": name, "year_group": str(nc),
                         "enable_comments": comments,
                         "prepared_at": utc_instant(when, 16, 30) if prepared else None,

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: The reference's modules, as ``disable_module`` names them.
+#: The request log keeps at most this many records (a long benchmark would fill memory).
+MAX_LOGGED = 200_000
+
 MODULES = frozenset({"General", "Assessment", "Attainment", "Reports", "Attendance", "Behaviour",
                      "Contacts", "User Accounts", "Students", "Photos", "Medical", "Teaching",
                      "Timetable"})
@@ -55,6 +58,8 @@ class Control:
         self.posted: list[dict[str, Any]] = []
         self.faults: list[Fault] = []
         self.modes: dict[str, SchoolMode] = {}
+        #: Bumped by reset(): a request that arrived before a reset is not logged after it.
+        self.epoch = 0
         self._lock = threading.Lock()
 
     def mode(self, school_code: str) -> SchoolMode:
@@ -68,14 +73,18 @@ class Control:
             self.requests.clear()
             self.posted.clear()
             self.faults.clear()
+            self.epoch += 1
 
     def count(self, route: str) -> None:
         with self._lock:
             self.counts[route] += 1
 
-    def log(self, record: RequestRecord) -> None:
+    def log(self, record: RequestRecord, epoch: int | None = None) -> None:
         with self._lock:
-            self.requests.append(record)
+            if epoch is None or epoch == self.epoch:
+                self.requests.append(record)
+                if len(self.requests) > MAX_LOGGED:
+                    del self.requests[:MAX_LOGGED // 2]  # the oldest half goes
 
     def inject(self, status: int, times: int, route: str | None, retry_after: float | None) -> None:
         with self._lock:

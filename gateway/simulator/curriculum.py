@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.simulator.roster import Person
 from gateway.simulator.school import KIND_GROUP, KIND_SUBJECT
+from gateway.simulator.staff import DEPARTMENTS
 
 if TYPE_CHECKING:
     from gateway.simulator.school import YearData
@@ -146,13 +147,10 @@ def _subject_record(yd: YearData, rng: random.Random, n: int, d: SubjectDef, nc:
             "include_in_stats": d.stats}
 
 
-def _choose(rng: random.Random, pupils: list[Person], unit: Unit, nc: int) -> list[list[Person]]:
+def _choose(rng: random.Random, pupils: list[Person], unit: Unit) -> list[list[Person]]:
     """Which pupils take each subject of a unit (everyone, or one subject of a block each)."""
     if len(unit.subjects) == 1:
-        takers = list(pupils)
-        if nc >= 12 and unit.subjects[0] is not ENRICHMENT:
-            takers = []
-        return [takers]
+        return [list(pupils)]
     chosen: list[list[Person]] = [[] for _ in unit.subjects]
     weights = [d.popularity for d in unit.subjects]
     for p in pupils:
@@ -190,7 +188,7 @@ def build_curriculum(yd: YearData) -> Curriculum:
         units_by_year[nc] = units
         pupils = by_year.get(nc, [])
         takers = _sixth_form(rng, pupils, units) if nc >= 12 else \
-            [_choose(rng, pupils, u, nc) for u in units]
+            [_choose(rng, pupils, u) for u in units]
         for ui, unit in enumerate(units):
             for d, who in zip(unit.subjects, takers[ui], strict=True):
                 subject = Subject(_subject_record(yd, rng, len(subjects) + 1, d, nc, dept_ids),
@@ -227,8 +225,6 @@ def _form_groups(yd: YearData, rng: random.Random, subject: Subject, who: list[P
 
 def _assign_teachers(yd: YearData, rng: random.Random, subjects: list[Subject]) -> None:
     """One teacher a group (a fifth share two), the least loaded of the department first."""
-    from gateway.simulator.staff import DEPARTMENTS
-
     load: dict[int, float] = {t.record["id"]: 0.0 for t in yd.staffing.teachers}
     rooms: dict[int, int] = {}
     for subject in subjects:

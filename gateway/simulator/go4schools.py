@@ -2,9 +2,10 @@
 
 The table is the simulator's own, kept apart from the gateway's (``gateway.upstream.routes``):
 the fake must stand as an independent witness to the reference, not echo the
-client's reading of it. A request passes, in order: latency, counting, injected
-faults, the key (401), the module (403), Bromcom and embargo (403), the academic
-year, the route's own parameters (400), the cursor (400); then it is answered.
+client's reading of it. A request is counted and matched to an injected fault on
+arrival, then waits the configured latency, then passes, in order: the fault, the
+key (401), the module (403), Bromcom and embargo (403), the academic year, the
+route's own parameters (400) and the cursor (400); then it is answered.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -25,6 +25,7 @@ from gateway.simulator import responses as r
 from gateway.simulator.calendar import parse_day
 from gateway.simulator.control import Fault, RequestRecord
 from gateway.simulator.responses import SimError, bad_request
+from gateway.simulator.writes import record_session_mark
 
 if TYPE_CHECKING:
     from gateway.simulator.app import Simulator
@@ -217,6 +218,7 @@ class GO4SchoolsApi:
         sim = self.sim
         # Counted and matched to a fault on arrival, in arrival order: a client that gives up
         # during the latency still made the call, and a late waker cannot steal a later fault.
+        epoch = sim.control.epoch
         sim.control.count(route.name)
         fault = sim.control.take_fault(route.name)
         if sim.config.latency_ms > 0:
@@ -234,7 +236,7 @@ class GO4SchoolsApi:
             sim.control.log(RequestRecord(
                 route.name, request.method, request.url.path, dict(request.query_params), status,
                 school is not None, request.headers.get("accept"),
-                school.code if school else None))
+                school.code if school else None), epoch)
 
     async def _answer(self, route: SimRoute, request: Request, school: School | None,
                       fault: Fault | None) -> Response:
@@ -260,9 +262,8 @@ class GO4SchoolsApi:
         ask = Ask(school, yd, {k: str(v) for k, v in request.path_params.items()},
                   dict(request.query_params), request)
         if route.method == "POST":
-            from gateway.simulator.writes import record_session_mark
             return await record_session_mark(sim, ask, mode.attendance_mode_ok)
         data = route.answer(ask) if route.answer else _yd(ask).resource(route.name)
         if route.items_key is not None:  # unpaged routes ignore a cursor, as query strings go
             data = page(data, route.items_key, ask.query.get("cursor"), sim.config.page_size)
-        return Response(orjson.dumps(data), media_type="application/json")
+        return r.json_response(data)

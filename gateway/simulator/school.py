@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import cached_property
@@ -56,6 +57,7 @@ class YearData:
         self.posted_marks: dict[tuple[dt.date, int, str], Json] = {}
         self._daily: OrderedDict[tuple[str, dt.date], Any] = OrderedDict()
         self._resources: dict[str, Any] = {}
+        self._daily_lock = threading.Lock()
 
     # --- helpers shared by the generators --------------------------------------------
     def rng(self, *parts: object) -> random.Random:
@@ -79,18 +81,21 @@ class YearData:
     def daily(self, kind: str, day: dt.date, build: Callable[[], Any]) -> Any:
         """A per-date resource from a small LRU cache (a year of them would not fit in memory)."""
         key = (kind, day)
-        if key in self._daily:
-            self._daily.move_to_end(key)
-            return self._daily[key]
-        value = build()
-        self._daily[key] = value
-        if len(self._daily) > _DAILY_CACHE:
-            self._daily.popitem(last=False)
+        with self._daily_lock:
+            if key in self._daily:
+                self._daily.move_to_end(key)
+                return self._daily[key]
+        value = build()  # outside the lock: a build may itself read another day's resource
+        with self._daily_lock:
+            self._daily[key] = value
+            if len(self._daily) > _DAILY_CACHE:
+                self._daily.popitem(last=False)
         return value
 
     def forget_day(self, day: dt.date) -> None:
-        for kind in ("session-marks", "lesson-marks"):
-            self._daily.pop((kind, day), None)
+        with self._daily_lock:
+            for kind in ("session-marks", "lesson-marks"):
+                self._daily.pop((kind, day), None)
 
     # --- the year's parts, each built on first use --------------------------------------
     @cached_property
@@ -164,6 +169,7 @@ class School:
                                                    today())
         self.staffing: Staffing = build_staffing(profile, seed, students)
         self._years: dict[int, YearData] = {}
+        self._lock = threading.Lock()
         #: Assembly's Last-Modified for this school (moved on by ``Simulator.touch_assembly``).
         self.assembly_modified = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
@@ -171,9 +177,10 @@ class School:
         """One academic year's data; KeyError for a year the school does not have."""
         if year not in self.academic_years:
             raise KeyError(year)
-        if year not in self._years:
-            self._years[year] = YearData(self, year)
-        return self._years[year]
+        with self._lock:
+            if year not in self._years:
+                self._years[year] = YearData(self, year)
+            return self._years[year]
 
     @property
     def current(self) -> YearData:
