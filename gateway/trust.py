@@ -121,7 +121,7 @@ class Trust:
                                 Credential(s.assembly_token.get_secret_value())
                                 if s.assembly_token else None)
                        for s in file.schools}
-        self._grants: dict[str, dict[str, Tenant]] = {}
+        self._grants: dict[str, dict[str | None, Tenant]] = {}
         for school in file.schools:
             key, assembly = credentials[school.code]
             for h in school.tokens:

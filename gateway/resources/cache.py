@@ -53,6 +53,20 @@ def lock_key(tenant: Tenant, key: ResourceKey) -> str:
     return f"{tenant_prefix(tenant)}lock:{key}"
 
 
+def marker_key(tenant: Tenant) -> str:
+    """Present while the tenant may have values cached: a purge for a tenant without it is free
+    (a stream of bad keys in passthrough mode must not become a stream of keyspace scans)."""
+    return marker_key_for(tenant_prefix(tenant))
+
+
+def marker_key_for(prefix: str) -> str:
+    return f"{prefix}~cached"
+
+
+#: How long a tenant's marker outlives its last write: longer than any value's TTL.
+MARKER_TTL = 8 * 24 * 3600.0
+
+
 class CacheUnavailable(Exception):
     """The backend cannot answer now (down, or backing off after a failure): use the upstream."""
 
@@ -94,6 +108,7 @@ class MemoryResourceCache:
 
     def __init__(self) -> None:
         self._cache = SimpleMemoryCache()
+        self._tenants: set[str] = set()  # tenants written to (what a purge need look at)
 
     async def get(self, tenant: Tenant, key: ResourceKey) -> Table | None:
         return await self._cache.get(cache_key(tenant, key))  # type: ignore[no-any-return]
@@ -104,12 +119,16 @@ class MemoryResourceCache:
     async def set(self, tenant: Tenant, key: ResourceKey, data: Any, table: Table,
                   ttl: float) -> None:
         if ttl > 0:
+            self._tenants.add(tenant.id)
             await self._cache.set(cache_key(tenant, key), table, ttl=ttl)
 
     async def delete(self, tenant: Tenant, key: ResourceKey) -> None:
         await self._cache.delete(cache_key(tenant, key))
 
     async def purge(self, tenant: Tenant) -> int:
+        if tenant.id not in self._tenants:
+            return 0
+        self._tenants.discard(tenant.id)
         prefix = tenant_prefix(tenant)
         keys = [k for k in list(self._cache._cache) if k.startswith(prefix)]
         for k in keys:
@@ -276,6 +295,8 @@ class RedisResourceCache:
         k = cache_key(tenant, key)
         body = data if isinstance(data, bytes) else self.encode(data)
         stamp = os.urandom(STAMP_LEN // 2).hex().encode()
+        # The marker first: no value is ever left where a purge would not look for it.
+        await self._call(self._client.set(marker_key(tenant), b"1", px=int(MARKER_TTL * 1000)))
         await self._call(self._cache.set(k, stamp + body, ttl=float(ttl)))
         self._remember(k, stamp, table)
 
@@ -294,13 +315,17 @@ class RedisResourceCache:
         prefix = tenant_prefix(tenant)
         for k in [k for k in self._local if k.startswith(prefix)]:
             del self._local[k]
+        if not await self._call(self._client.exists(marker_key(tenant))):
+            return 0  # nothing was ever cached for it (e.g. a key that never worked)
         return int(await self._call(self._purge(prefix), limit=max(30.0, self.timeout)))
 
     async def _purge(self, prefix: str) -> int:
         gone, batch = 0, []
         # The prefix is hex and fixed words: nothing in it is a glob character.
+        marker = marker_key_for(prefix).encode()
         async for k in self._client.scan_iter(match=prefix + "*", count=500):
             batch.append(k)
+            gone -= k == marker  # the marker goes too, but is not a cached value
             if len(batch) >= 500:
                 gone += await self._client.unlink(*batch)
                 batch = []

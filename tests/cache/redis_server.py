@@ -105,7 +105,7 @@ def own_redis() -> Iterator[RedisServer]:
     server.stop()
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 def cache_url(request: pytest.FixtureRequest) -> str:
     """Each test runs once on the in-process cache and once on a real Redis (flushed)."""
     if request.param == "memory":

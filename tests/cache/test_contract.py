@@ -98,7 +98,8 @@ class TestResourceCacheContract:
         table = await backend.other.get(tenant(), STUDENTS)
         assert table is not None and table.rows == data
         if backend.server is not None:  # stored compressed: far smaller than its JSON
-            (value,) = [v for k, v in _raw_values(backend.server).items()]
+            (value,) = [v for k, v in _raw_values(backend.server).items()
+                        if k.decode() == cache_key(tenant(), STUDENTS)]
             assert len(value) < 60_000
 
     async def test_tenants_never_see_each_others_values(self, backend: Backend) -> None:
@@ -154,6 +155,17 @@ class TestResourceCacheContract:
             assert await backend.other.get(a, key) is None
             assert await backend.other.get(b, key) is not None
 
+    async def test_purging_a_tenant_that_never_cached_anything_is_free(self, backend: Backend) -> None:
+        await backend.put(tenant(KEY_B), STUDENTS, students(2))
+        scans = _scans(backend.server)
+        for i in range(20):  # e.g. a stream of bad keys in passthrough mode
+            assert await backend.cache.purge(tenant(f"bad-key-{i}")) == 0
+        assert _scans(backend.server) == scans
+        assert await backend.other.get(tenant(KEY_B), STUDENTS) is not None
+        assert await backend.cache.purge(tenant(KEY_B)) == 1
+        assert _scans(backend.server) > scans or backend.server is None
+        assert await backend.cache.purge(tenant(KEY_B)) == 0  # its marker went with it
+
     async def test_walk_lock(self, backend: Backend) -> None:
         token = await backend.cache.lock(tenant(), STUDENTS, 5.0)
         assert token
@@ -197,6 +209,16 @@ class TestResourceCacheContract:
                 assert secret.encode() not in v
 
 
+def _scans(server: RedisServer | None) -> int:
+    """SCAN commands the Redis server has run (0 for the in-process cache)."""
+    if server is None:
+        return 0
+    for line in server.command("INFO", "commandstats").decode().splitlines():
+        if line.startswith("cmdstat_scan:"):
+            return int(line.split("calls=")[1].split(",")[0])
+    return 0
+
+
 def _raw_values(server: RedisServer) -> dict[bytes, bytes]:
     import redis
 
@@ -207,6 +229,7 @@ def _raw_values(server: RedisServer) -> dict[bytes, bytes]:
         client.close()
 
 
+@pytest.mark.redis
 async def test_a_dead_redis_fails_fast_then_backs_off(own_redis: RedisServer) -> None:
     cache = RedisResourceCache(own_redis.url, timeout=0.5, retry_after=0.3)
     try:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from gateway import metrics
+from gateway.graph.base import rk
 from gateway.resources.cache import NAMESPACE
 from gateway.simulator import DEMO_KEY, SECOND_KEY, Simulator
 from tests.cache.redis_server import RedisServer
@@ -80,6 +81,7 @@ def assert_no_page_twice(sim: Simulator) -> None:
     assert len(seen) == len(set(seen))
 
 
+@pytest.mark.redis
 async def test_replicas_sharing_redis_do_not_stampede(
         make_gateway: Callable[..., Gateway], redis_server: RedisServer) -> None:
     redis_server.flush()
@@ -132,7 +134,7 @@ async def test_a_refused_key_drops_everything_cached_for_its_school(
     await gw.gql(QUERY, headers=SECOND)
     demo_tenant = gw.services.tenancy.resolve({}).tenants[None]
     second_tenant = gw.services.tenancy.resolve({"authorization": SECOND["Authorization"]}).tenants[None]
-    school_key = next(k for k in _keys(gw) if k.route == "school")
+    school_key = rk("school")
     assert await gw.services.cache.get(demo_tenant, school_key) is not None
     gw.sim.reset()
     gw.sim.inject(401, route="students")  # the school revoked the key
@@ -145,12 +147,7 @@ async def test_a_refused_key_drops_everything_cached_for_its_school(
     assert walks(gw.sim, "school") == 1  # nothing of the school was left to answer from
 
 
-def _keys(gw: Gateway) -> list[Any]:
-    from gateway.graph.base import rk
-
-    return [rk("school")]
-
-
+@pytest.mark.redis
 async def test_no_redis_key_or_value_holds_a_key_or_token(
         make_gateway: Callable[..., Gateway], redis_server: RedisServer) -> None:
     redis_server.flush()

@@ -7,9 +7,13 @@ import asyncio
 import time
 from collections.abc import Callable
 
+import pytest
+
 from gateway import metrics
 from tests.cache.redis_server import RedisServer
 from tests.conftest import Gateway
+
+pytestmark = pytest.mark.redis
 
 QUERY = "{ school { code } academicYear { students { id } classes { id } } }"
 

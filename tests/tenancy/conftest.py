@@ -1,3 +1,58 @@
+"""Gateways in trust mode (a schools file in tmp_path) and in passthrough/server-key modes,
+all over the shared simulator as a real (non-demo) upstream."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.settings import load_settings
+from gateway.simulator import DEMO_KEY, SECOND_KEY, Simulator
+from gateway.trust import new_token, token_hash
 from tests.cache.redis_server import cache_url, own_redis, redis_server
+from tests.conftest import SECRETS, Gateway
 
 __all__ = ["cache_url", "own_redis", "redis_server"]
+
+UPSTREAM = "http://sim/customer/v1"
+KEYS = {"DEMO": DEMO_KEY, "DEMO2": SECOND_KEY}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def write_schools(path: Path, grants: dict[str, list[str]], **extra: Any) -> dict[str, str]:
+    """A schools file granting each named token its school codes; returns name -> token."""
+    tokens = {name: new_token() for name in grants}
+    SECRETS.update(tokens.values())  # the log audit checks every token the suite used
+    schools = [{"code": code, "name": f"School {code}", "api_key": key,
+                "tokens": [token_hash(tokens[n]) for n, codes in grants.items() if code in codes]}
+               for code, key in KEYS.items()]
+    path.write_text(json.dumps({"schools": schools, **extra}))
+    return tokens
+
+
+@pytest.fixture
+async def make_upstream_gateway(fresh_sim: Simulator) -> AsyncIterator[Callable[..., Gateway]]:
+    """A gateway with GO4GRAPH_UPSTREAM_URL set (not demo mode), its upstream the simulator."""
+    made: list[Gateway] = []
+
+    def make(**overrides: Any) -> Gateway:
+        settings = load_settings(upstream_url=UPSTREAM, **overrides)
+        app = create_app(settings, transport=httpx.ASGITransport(app=fresh_sim.app))
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+        gw = Gateway(app, client, fresh_sim)
+        made.append(gw)
+        return gw
+
+    yield make
+    for gw in made:
+        await gw.client.aclose()
+        await gw.services.aclose()

@@ -1,0 +1,182 @@
+"""ResourceStore across replicas: the Redis walk lock, its waiters, and purging a refused tenant.
+
+Each "replica" is its own ResourceStore with its own RedisResourceCache on one
+real Redis, over a scripted upstream that counts and can stall or fail walks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from gateway.resources.cache import ResourceCache, build_cache
+from gateway.resources.keys import ResourceKey
+from gateway.resources.store import ResourceStore
+from gateway.resources.tenant import Tenant
+from gateway.shared.secrets import Credential
+from gateway.upstream.errors import UpstreamServerError, UpstreamUnauthorized
+from gateway.upstream.go4schools import Fetched
+from tests.cache.redis_server import RedisServer
+
+KEY = ResourceKey("students", 2027)
+TENANT = Tenant(Credential("store-test-key-1"), school_code="S1")
+OTHER = Tenant(Credential("store-test-key-2"), school_code="S2")
+
+
+class ScriptedUpstream:
+    """Answers students lists; ``delay`` stalls each walk; ``fail`` makes the next walks raise."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.delay = 0.0
+        self.version = 1
+        self.fail: list[Exception] = []
+
+    async def fetch(self, route: str, credential: Credential, params: dict[str, Any]) -> Fetched:
+        self.calls += 1
+        version = self.version
+        await asyncio.sleep(self.delay)
+        if self.fail:
+            raise self.fail.pop(0)
+        return Fetched([{"id": i, "version": version} for i in range(3)], 2)
+
+
+@pytest.fixture
+async def replicas(redis_server: RedisServer) -> AsyncIterator[Callable[..., ResourceStore]]:
+    redis_server.flush()
+    caches: list[ResourceCache] = []
+    upstream = ScriptedUpstream()
+
+    def make(lock_timeout: float = 5.0) -> ResourceStore:
+        cache = build_cache(redis_server.url)
+        caches.append(cache)
+        return ResourceStore(upstream, cache, lock_timeout=lock_timeout)  # type: ignore[arg-type]
+
+    make.upstream = upstream  # type: ignore[attr-defined]
+    yield make
+    for cache in caches:
+        await cache.close()
+
+
+def version(loaded: Any) -> int:
+    return int(loaded.table.rows[0]["version"])
+
+
+@pytest.mark.redis
+async def test_a_waiting_replica_takes_the_holders_value(replicas: Callable[..., ResourceStore]) -> None:
+    upstream: ScriptedUpstream = replicas.upstream  # type: ignore[attr-defined]
+    a, b = replicas(), replicas()
+    upstream.delay = 0.3
+    first, second = await asyncio.gather(a.load(TENANT, KEY), b.load(TENANT, KEY))
+    assert upstream.calls == 1
+    assert sorted([first.pages, second.pages]) == [0, 2]  # one walked, the other waited for it
+    assert second.table.rows == first.table.rows
+
+
+@pytest.mark.redis
+async def test_a_replica_walks_itself_when_the_holder_fails(replicas: Callable[..., ResourceStore]) -> None:
+    upstream: ScriptedUpstream = replicas.upstream  # type: ignore[attr-defined]
+    a, b = replicas(), replicas()
+    upstream.delay = 0.2
+    upstream.fail = [UpstreamServerError("boom", route="students")]
+    results = await asyncio.gather(a.load(TENANT, KEY), b.load(TENANT, KEY), return_exceptions=True)
+    failed = [r for r in results if isinstance(r, UpstreamServerError)]
+    served = [r for r in results if not isinstance(r, BaseException)]
+    assert len(failed) == 1 and len(served) == 1  # the holder's error is its own
+    assert served[0].table.rows[0]["id"] == 0 and served[0].pages == 2
+    assert upstream.calls == 2
+
+
+@pytest.mark.redis
+async def test_a_lock_left_by_a_dead_replica_expires(replicas: Callable[..., ResourceStore],
+                                                      redis_server: RedisServer) -> None:
+    upstream: ScriptedUpstream = replicas.upstream  # type: ignore[attr-defined]
+    dead = build_cache(redis_server.url)
+    try:
+        assert await dead.lock(TENANT, KEY, 0.4)  # taken, never released
+    finally:
+        await dead.close()
+    b = replicas(lock_timeout=5.0)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    loaded = await b.load(TENANT, KEY)
+    waited = loop.time() - started
+    assert loaded.pages == 2 and upstream.calls == 1
+    assert 0.3 < waited < 2.0
+
+
+@pytest.mark.redis
+async def test_waiters_give_up_after_the_lock_timeout(replicas: Callable[..., ResourceStore],
+                                                       redis_server: RedisServer) -> None:
+    upstream: ScriptedUpstream = replicas.upstream  # type: ignore[attr-defined]
+    dead = build_cache(redis_server.url)
+    try:
+        assert await dead.lock(TENANT, KEY, 30.0)
+    finally:
+        await dead.close()
+    b = replicas(lock_timeout=0.3)
+    loaded = await b.load(TENANT, KEY)
+    assert loaded.pages == 2 and upstream.calls == 1
+
+
+@pytest.mark.redis
+async def test_a_fresh_waiter_gets_the_new_value_not_the_cached_one(
+        replicas: Callable[..., ResourceStore]) -> None:
+    upstream: ScriptedUpstream = replicas.upstream  # type: ignore[attr-defined]
+    a, b = replicas(), replicas()
+    assert version(await a.load(TENANT, KEY)) == 1
+    upstream.version, upstream.delay = 2, 0.3
+    first, second = await asyncio.gather(a.load(TENANT, KEY, fresh=True),
+                                         b.load(TENANT, KEY, fresh=True))
+    assert version(first) == 2 and version(second) == 2
+    assert upstream.calls == 2  # the first walk, and one fresh walk for both replicas
+    assert version(await b.load(TENANT, KEY)) == 2
+
+
+@pytest.mark.redis
+async def test_locks_are_per_tenant(replicas: Callable[..., ResourceStore]) -> None:
+    upstream: ScriptedUpstream = replicas.upstream  # type: ignore[attr-defined]
+    a, b = replicas(), replicas()
+    upstream.delay = 0.2
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.gather(a.load(TENANT, KEY), b.load(OTHER, KEY))
+    assert upstream.calls == 2
+    assert loop.time() - started < 0.35  # neither waited for the other's walk
+
+
+async def test_a_refused_key_purges_its_tenant(cache_url: str) -> None:
+    upstream = ScriptedUpstream()
+    cache = build_cache(cache_url)
+    store = ResourceStore(upstream, cache)  # type: ignore[arg-type]
+    try:
+        others = [ResourceKey("students", 2026), ResourceKey("school")]
+        for key in [KEY, *others]:
+            await store.load(TENANT, key)
+            await store.load(OTHER, key)
+        upstream.fail = [UpstreamUnauthorized("The API key is invalid.", route="students")]
+        with pytest.raises(UpstreamUnauthorized):
+            await store.load(TENANT, KEY, fresh=True)
+        for key in [KEY, *others]:
+            assert await cache.get(TENANT, key) is None
+            assert await cache.get(OTHER, key) is not None
+    finally:
+        await cache.close()
+
+
+async def test_ttl_overrides_apply(cache_url: str) -> None:
+    upstream = ScriptedUpstream()
+    cache = build_cache(cache_url)
+    store = ResourceStore(upstream, cache, ttl_overrides={"students": 0.2})  # type: ignore[arg-type]
+    try:
+        await store.load(TENANT, KEY)
+        await store.load(TENANT, KEY)
+        assert upstream.calls == 1
+        await asyncio.sleep(0.3)
+        await store.load(TENANT, KEY)
+        assert upstream.calls == 2
+    finally:
+        await cache.close()
