@@ -32,6 +32,7 @@ from gateway.simulator import (
     SimulatorConfig,
     create_simulator,
 )
+from tests.cache.redis_server import cache_url, own_redis, redis_server  # noqa: E402,F401  (fixtures)
 
 #: Every secret the suite uses; none may appear in any log line.
 SECRETS: set[str] = {DEMO_KEY, SECOND_KEY, ASSEMBLY_DEMO_TOKEN, ASSEMBLY_SECOND_TOKEN}

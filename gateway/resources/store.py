@@ -64,6 +64,13 @@ class ResourceStore:
     async def _shared_walk(self, tenant: Tenant, key: ResourceKey, fresh: bool) -> Loaded:
         """Walk under the replicas' lock; wait for another replica's walk when it holds it."""
         token = await self._lock(tenant, key)
+        if token and not fresh:
+            # Another replica may have finished its walk between our cache miss and our lock.
+            cached = await self._cached(tenant, key)
+            if cached is not None:
+                await self._unlock(tenant, key, token)
+                metrics.CACHE_EVENTS.labels(key.route, "replica").inc()
+                return Loaded(cached, 0)
         if token is None:
             deadline = time.monotonic() + self.lock_timeout
             pause = POLL_FIRST

@@ -1,3 +1,1 @@
-from tests.cache.redis_server import cache_url, own_redis, redis_server
-
-__all__ = ["cache_url", "own_redis", "redis_server"]
+"""The Redis fixtures (redis_server, own_redis, cache_url) are registered in tests/conftest.py."""

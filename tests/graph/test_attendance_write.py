@@ -182,7 +182,8 @@ async def test_register_of_30_with_2_bad_rows(gateway: Gateway, facts: Facts,
     assert sorted(r["outcome"] for r in audited.records) == ["refused"] * 2 + ["saved"] * 28
 
 
-async def test_read_your_write(gateway: Gateway, facts: Facts) -> None:
+async def test_read_your_write(make_gateway: Any, facts: Facts, cache_url: str) -> None:
+    gateway = make_gateway(cache_url=cache_url)  # on memory and on a real Redis
     day = facts.open_days[9]
     student = str(facts.students[0]["student_id"])
     before = await gateway.gql(READ, {"date": day})  # warms the request and shared caches

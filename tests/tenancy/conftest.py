@@ -15,10 +15,7 @@ from gateway.app import create_app
 from gateway.settings import load_settings
 from gateway.simulator import DEMO_KEY, SECOND_KEY, Simulator
 from gateway.trust import new_token, token_hash
-from tests.cache.redis_server import cache_url, own_redis, redis_server
 from tests.conftest import SECRETS, Gateway
-
-__all__ = ["cache_url", "own_redis", "redis_server"]
 
 UPSTREAM = "http://sim/customer/v1"
 KEYS = {"DEMO": DEMO_KEY, "DEMO2": SECOND_KEY}
