@@ -59,10 +59,14 @@ class AssemblyStore:
         if self.client is None or tenant.assembly is None:
             raise UpstreamUnauthorized("no Assembly token is configured for this school",
                                        route=key.route, source="Assembly")
-        cached = await self._cached(tenant, key)
+        # Cached per Assembly token as well as per school: a wrong token must never be
+        # answered from what a right one fetched.
+        owner = Tenant(tenant.assembly, school_code=f"assembly/{tenant.id}")
+        cached = await self._cached(owner, key)
         if cached is not None and not fresh and time.time() < cached.meta.get("fresh_until", 0):
             return Loaded(cached, 0)
-        loaded, _ = await self._flight.run((tenant.id, key), lambda: self._fetch(tenant, key, cached))
+        loaded, _ = await self._flight.run((owner.id, key),
+                                           lambda: self._fetch(tenant, owner, key, cached))
         return loaded
 
     async def _cached(self, tenant: Tenant, key: ResourceKey) -> Table | None:
@@ -71,7 +75,8 @@ class AssemblyStore:
         except Exception:
             return None
 
-    async def _fetch(self, tenant: Tenant, key: ResourceKey, cached: Table | None) -> Loaded:
+    async def _fetch(self, tenant: Tenant, owner: Tenant, key: ResourceKey,
+                     cached: Table | None) -> Loaded:
         assert self.client is not None and tenant.assembly is not None
         since = cached.meta.get("last_modified") if cached is not None else None
         if key.route == GROUPS:
@@ -89,7 +94,7 @@ class AssemblyStore:
         data = {"items": items, "last_modified": last_modified, "fresh_until": time.time() + self.ttl}
         table = _from_cache(data)
         try:
-            await self.cache.set(tenant, key, data, table, KEEP)
+            await self.cache.set(owner, key, self.cache.encode(data), table, KEEP)
         except Exception:
             pass  # a cache outage only costs a download next time
         return Loaded(table, pages)
