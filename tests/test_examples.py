@@ -11,44 +11,26 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from gateway import metrics
-from gateway.simulator import DEMO_KEY, Simulator
+from gateway.simulator import Simulator
 from tests.conftest import Gateway
+from tests.simdata import current_year, unplanned, upstream
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "schema" / "examples"
 
 
-async def _get(sim: Simulator, path: str) -> Any:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sim.app), base_url="http://sim") as c:
-        items: list[Any] = []
-        cursor = None
-        while True:
-            r = await c.get("/customer/v1" + path, params={"cursor": cursor} if cursor else None,
-                            headers={"authorization": f"Bearer {DEMO_KEY}"})
-            r.raise_for_status()
-            body = r.json()
-            if not isinstance(body, dict) or "has_more" not in body:
-                return body
-            items += next(v for k, v in body.items() if isinstance(v, list))
-            if not body["has_more"]:
-                return items
-            cursor = body["cursor"]
-
-
 async def _variables(sim: Simulator, name: str) -> dict[str, Any]:
-    year = (await _get(sim, "/school"))["current_academic_year"]
-    calendar = await _get(sim, f"/academic-years/{year}/timetables/calendar")
+    year = await current_year(sim)
+    calendar, _ = await upstream(sim, "calendar", academicYear=year)
     today = dt.date.today().isoformat()
     open_days = [d["date"][:10] for d in calendar if d["day_type_code"] == "Open"]
     past = [d for d in open_days if d <= today] or open_days
     if name == "register":
-        classes = await _get(sim, f"/academic-years/{year}/timetables/classes")
+        classes, _ = await upstream(sim, "classes", academicYear=year)
         return {"classId": str(classes[3]["id"]), "date": past[-1]}
     if name == "take_register":
-        edu = await _get(sim, f"/academic-years/{year}/students/education-details")
+        edu, _ = await upstream(sim, "education-details", academicYear=year)
         on_roll = [e for e in edu if not e.get("deleted_from_source")][:30]
         return {"inputs": [{"studentId": str(e["student_id"]), "date": past[-1], "session": "AM",
                             "code": "/"} for e in on_roll]}
@@ -57,12 +39,12 @@ async def _variables(sim: Simulator, name: str) -> dict[str, Any]:
         return {"yearGroup": "9", "from": start.isoformat(),
                 "to": (start + dt.timedelta(days=13)).isoformat()}
     if name == "marks_grid":
-        groups = await _get(sim, f"/academic-years/{year}/teaching/groups")
+        groups, _ = await upstream(sim, "groups", academicYear=year)
         return {"groupCode": next(g["code"] for g in groups if g["code"].startswith("10/"))}
     if name == "student_report":
-        reports = await _get(sim, f"/academic-years/{year}/attainment/reports")
+        reports, _ = await upstream(sim, "reports", academicYear=year)
         report = next(r for r in reports if r.get("enable_comments") and r.get("prepared_at"))
-        comments = await _get(sim, f"/academic-years/{year}/attainment/reports/{report['id']}/comments")
+        comments, _ = await upstream(sim, "report-comments", academicYear=year, reportId=report["id"])
         return {"reportId": str(report["id"]), "studentId": str(comments[0]["student_id"])}
     return {}
 
@@ -91,11 +73,11 @@ async def test_example_runs_at_the_floor(gateway: Gateway, name: str) -> None:
     document = (EXAMPLES / f"{name}.graphql").read_text()
     variables = await _variables(sim, name)
     sim.reset()
-    before = metrics.UNPLANNED._value.get()
+    before = unplanned()
     data = await gateway.gql(document, variables)
     assert "errors" not in data, data["errors"][:3]
     assert data["data"], name
-    assert metrics.UNPLANNED._value.get() == before, "a resolver awaited an unplanned resource"
+    assert unplanned() == before, "a resolver awaited an unplanned resource"
     routes = {r.route for r in sim.requests}
     assert routes == EXPECTED[name]
     pages = Counter((r.path, r.query.get("cursor")) for r in sim.requests if r.method == "GET")

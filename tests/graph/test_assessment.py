@@ -9,49 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
-from gateway import metrics
-from gateway.simulator import DEMO_KEY
-from gateway.upstream.routes import ROUTES
-
-AUTH = {"Authorization": f"Bearer {DEMO_KEY}"}
-
-
-async def upstream(sim: Any, route: str, **params: Any) -> tuple[Any, int]:
-    """The simulator's JSON for a route (every page walked) and the number of pages it took."""
-    r = ROUTES[route]
-    path = "/customer/v1" + r.path(**params)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sim.app), base_url="http://sim") as client:
-        if not r.paged:
-            resp = await client.get(path, headers=AUTH)
-            resp.raise_for_status()
-            return resp.json(), 1
-        items: list[Any] = []
-        pages, cursor = 0, None
-        while True:
-            resp = await client.get(path, headers=AUTH, params={} if cursor is None else {"cursor": cursor})
-            resp.raise_for_status()
-            pages += 1
-            body = resp.json()
-            items.extend(body.get(r.items_key) or [])
-            if not body.get("has_more"):
-                return items, pages
-            cursor = body["cursor"]
-
-
-async def current_year(sim: Any) -> int:
-    school, _ = await upstream(sim, "school")
-    return int(school["current_academic_year"])
-
-
-def unplanned() -> float:
-    return metrics.UNPLANNED._value.get()  # type: ignore[no-any-return]
-
-
-def ok(data: dict[str, Any]) -> dict[str, Any]:
-    assert "errors" not in data, data.get("errors")
-    return data["data"]  # type: ignore[no-any-return]
+from tests.simdata import current_year, ok, unplanned, upstream
 
 
 def _float(v: Any) -> float | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.graph.attainment import GradeTypeKind, grade_kind
-from tests.graph.test_assessment import current_year, ok, unplanned, upstream
+from tests.simdata import current_year, ok, unplanned, upstream
 
 
 def _edu_by_year_group(edu: list[dict[str, Any]]) -> dict[str, list[int]]:

@@ -10,65 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import httpx
-
-from gateway import metrics
-from gateway.simulator import DEMO_KEY
-from gateway.upstream.routes import ROUTES
-
-AUTH = {"Authorization": f"Bearer {DEMO_KEY}"}
-
-
-async def upstream(sim: Any, route: str, **params: Any) -> tuple[Any, int]:
-    """The simulator's JSON for a route (every page walked) and the number of pages it took."""
-    r = ROUTES[route]
-    path = "/customer/v1" + r.path(**params)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sim.app), base_url="http://sim") as client:
-        if not r.paged:
-            resp = await client.get(path, headers=AUTH)
-            resp.raise_for_status()
-            return resp.json(), 1
-        items: list[Any] = []
-        pages, cursor = 0, None
-        while True:
-            resp = await client.get(path, headers=AUTH, params={} if cursor is None else {"cursor": cursor})
-            resp.raise_for_status()
-            pages += 1
-            body = resp.json()
-            items.extend(body.get(r.items_key) or [])
-            if not body.get("has_more"):
-                return items, pages
-            cursor = body["cursor"]
-
-
-async def current_year(sim: Any) -> int:
-    school, _ = await upstream(sim, "school")
-    return int(school["current_academic_year"])
-
-
-async def open_days(sim: Any, year: int) -> list[dt.date]:
-    """The calendar's Open days up to yesterday (London), when marks have been taken."""
-    calendar, _ = await upstream(sim, "calendar", academicYear=year)
-    today = dt.datetime.now(ZoneInfo("Europe/London")).date()
-    days = sorted(dt.date.fromisoformat(d["date"][:10]) for d in calendar
-                  if str(d["day_type_code"]).lower() == "open")
-    past = [d for d in days if d < today]
-    return past or days
-
-
-def unplanned() -> float:
-    return metrics.UNPLANNED._value.get()  # type: ignore[no-any-return]
-
-
-def ok(data: dict[str, Any]) -> dict[str, Any]:
-    assert "errors" not in data, data.get("errors")
-    return data["data"]  # type: ignore[no-any-return]
-
-
-def sid(v: Any) -> str | None:
-    return None if v is None else str(v)
+from tests.simdata import current_year, ok, open_days, unplanned, upstream
 
 
 async def codes_and_aliases(sim: Any, year: int) -> tuple[dict[Any, dict], dict[Any, dict]]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 
 from gateway.audit import MemoryAuditSink
 from gateway.simulator import DEMO_KEY, Simulator
 from tests.conftest import Gateway
+from tests.simdata import current_year, upstream
 
 ONE = """
 mutation One($input: SessionAttendanceInput!) {
@@ -46,33 +46,16 @@ class Facts:
     codes: dict[str, dict[str, Any]]  # by code text
 
 
-async def _get(sim: Simulator, path: str) -> Any:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sim.app), base_url="http://sim") as c:
-        items: list[Any] = []
-        cursor = None
-        while True:
-            r = await c.get("/customer/v1" + path, params={"cursor": cursor} if cursor else None,
-                            headers={"authorization": f"Bearer {DEMO_KEY}"})
-            r.raise_for_status()
-            body = r.json()
-            if not isinstance(body, dict) or "has_more" not in body:
-                return body
-            items += next(v for k, v in body.items() if isinstance(v, list))
-            if not body["has_more"]:
-                return items
-            cursor = body["cursor"]
-
-
 @pytest.fixture
 async def facts(fresh_sim: Simulator) -> Facts:
-    year = (await _get(fresh_sim, "/school"))["current_academic_year"]
-    calendar = await _get(fresh_sim, f"/academic-years/{year}/timetables/calendar")
+    year = await current_year(fresh_sim)
+    calendar, _ = await upstream(fresh_sim, "calendar", academicYear=year)
     open_days = [d["date"][:10] for d in calendar if d["day_type_code"] == "Open"]
     closed = next(d["date"][:10] for d in calendar
                   if d["day_type_code"] == "Closed" and d["date"][:10] > open_days[0])
-    edu = [e for e in await _get(fresh_sim, f"/academic-years/{year}/students/education-details")
+    edu = [e for e in (await upstream(fresh_sim, "education-details", academicYear=year))[0]
            if not e.get("deleted_from_source")]
-    codes = {c["code"]: c for c in await _get(fresh_sim, f"/academic-years/{year}/attendance/codes")}
+    codes = {c["code"]: c for c in (await upstream(fresh_sim, "attendance-codes", academicYear=year))[0]}
     fresh_sim.reset()
     return Facts(year, open_days, closed, edu, codes)
 

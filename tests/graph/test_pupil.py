@@ -12,16 +12,7 @@ from typing import Any
 import pytest
 
 from gateway.simulator import DEMO_KEY
-from tests.graph.test_teaching import (
-    assert_floor,
-    current_year,
-    day,
-    ok,
-    page_counts,
-    sid,
-    unplanned,
-    upstream,
-)
+from tests.simdata import assert_floor, current_year, day, ok, page_counts, sid, unplanned, upstream
 
 ATTRIBUTE_ROUTES = {"GENERAL": "general-attributes", "DEMOGRAPHIC": "demographic-attributes",
                     "SEND": "send-attributes", "SENSITIVE": "sensitive-attributes"}

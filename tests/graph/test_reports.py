@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.graph.attainment import grade_kind
-from tests.graph.test_assessment import current_year, ok, unplanned, upstream
+from tests.simdata import current_year, ok, unplanned, upstream
 
 
 def _kind(value: Any) -> str | None:

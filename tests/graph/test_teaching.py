@@ -2,91 +2,14 @@
 
 Each route's values are compared one for one with what the simulator serves
 directly; a class roster costs exactly one walk of each resource it reads and
-no per-object (unplanned) load. The helpers here are shared by the timetable
-and pupil-data tests.
+no per-object (unplanned) load.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections import Counter
 from typing import Any
 
-import httpx
-
-from gateway import metrics
-from gateway.simulator import DEMO_KEY
-from gateway.upstream.routes import ROUTES
-
-AUTH = {"Authorization": f"Bearer {DEMO_KEY}"}
-
-
-async def upstream(sim: Any, route: str, **params: Any) -> tuple[Any, int]:
-    """The simulator's JSON for a route (every page walked) and the number of pages it took."""
-    r = ROUTES[route]
-    path = "/customer/v1" + r.path(**params)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sim.app),
-                                 base_url="http://sim") as client:
-        if not r.paged:
-            resp = await client.get(path, headers=AUTH)
-            resp.raise_for_status()
-            return resp.json(), 1
-        items: list[Any] = []
-        pages, cursor = 0, None
-        while True:
-            resp = await client.get(path, headers=AUTH,
-                                    params={} if cursor is None else {"cursor": cursor})
-            resp.raise_for_status()
-            pages += 1
-            body = resp.json()
-            items.extend(body.get(r.items_key) or [])
-            if not body.get("has_more"):
-                return items, pages
-            cursor = body["cursor"]
-
-
-async def current_year(sim: Any) -> int:
-    school, _ = await upstream(sim, "school")
-    return int(school["current_academic_year"])
-
-
-async def page_counts(sim: Any, year: int, routes: list[str]) -> dict[str, int]:
-    """Pages each route takes to walk (what one planned load of it must cost)."""
-    out = {}
-    for route in routes:
-        params = {"academicYear": year} if "academicYear" in ROUTES[route].params else {}
-        _, out[route] = await upstream(sim, route, **params)
-    return out
-
-
-def unplanned() -> float:
-    return metrics.UNPLANNED._value.get()  # type: ignore[no-any-return]
-
-
-def ok(data: dict[str, Any]) -> dict[str, Any]:
-    assert "errors" not in data, data.get("errors")
-    return data["data"]  # type: ignore[no-any-return]
-
-
-def assert_floor(sim: Any, expected: dict[str, int]) -> None:
-    """Each expected route walked exactly once (its pages), nothing else but GET Schools."""
-    counts = Counter({k: v for k, v in sim.counts.items() if v})
-    assert counts.pop("school", 0) <= 1
-    assert dict(counts) == expected
-
-
-def sid(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def day(value: Any) -> str | None:
-    """An upstream date or instant as the graph's Date (yyyy-mm-dd)."""
-    return None if not value else str(value)[:10]
-
-
-def instant(value: Any) -> dt.datetime | None:
-    return None if not value else dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
+from tests.simdata import assert_floor, current_year, day, ok, page_counts, sid, unplanned, upstream
 
 # --- values, route by route -------------------------------------------------------------
 

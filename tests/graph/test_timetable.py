@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.graph.test_teaching import (
+from tests.simdata import (
     assert_floor,
     current_year,
     instant,

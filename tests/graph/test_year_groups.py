@@ -7,11 +7,11 @@ from typing import Any
 
 import httpx
 
-from gateway import metrics
 from gateway.app import create_app
 from gateway.settings import load_settings
 from gateway.simulator import ASSEMBLY_DEMO_TOKEN, DEMO_KEY, Simulator
 from tests.conftest import Gateway
+from tests.simdata import unplanned
 
 QUERY = """
 { academicYear {
@@ -43,7 +43,7 @@ async def test_year_groups_match_assembly_students_by_upn(gateway: Gateway) -> N
     groups = {g["code"]: g for g in await _assembly(sim, "/year_groups")}
     listed = {code: await _assembly(sim, f"/year_groups/{g['id']}/students") for code, g in groups.items()}
     sim.reset()
-    before = metrics.UNPLANNED._value.get()
+    before = unplanned()
     data = await gateway.gql(QUERY)
     assert "errors" not in data, data
     answer = {g["code"]: g for g in data["data"]["academicYear"]["yearGroups"]}
@@ -69,7 +69,7 @@ async def test_year_groups_match_assembly_students_by_upn(gateway: Gateway) -> N
     for route in ("education-details", "students"):
         cursors = [r.query.get("cursor") for r in sim.requests if r.route == route]
         assert cursors and len(cursors) == len(set(cursors)), route  # each page once
-    assert metrics.UNPLANNED._value.get() == before
+    assert unplanned() == before
 
 
 async def test_paging_at_two_per_page_walks_every_page(gateway: Gateway) -> None:
