@@ -428,9 +428,9 @@ def _rows_of(make: Callable[[int, Any], ResourceKey], cls: Any) -> Callable[...,
     return rows
 
 
-_grades = _rows_of(report_grades_key, ReportGrade)
-_attribute_values = _rows_of(report_attributes_key, ReportAttributeValue)
-_comments = _rows_of(report_comments_key, ReportComment)
+_grades: Callable[..., list[Any]] = _rows_of(report_grades_key, ReportGrade)
+_attribute_values: Callable[..., list[Any]] = _rows_of(report_attributes_key, ReportAttributeValue)
+_comments: Callable[..., list[Any]] = _rows_of(report_comments_key, ReportComment)
 
 
 # --- mixins -----------------------------------------------------------------------------

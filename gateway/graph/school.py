@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
-from graphql import get_named_type
+from graphql import GraphQLObjectType, get_named_type
 
 from gateway.graph.base import rk
 from gateway.graph.context import Context, Info
@@ -62,7 +62,7 @@ async def enter_year(info: Info, school: School, year: int | None) -> AcademicYe
     ay = AcademicYear(year=year, res=school.res, school_raw=school.raw)
     raw_info = info._raw_info
     await prefetch(Scope(info.context, school.res, year), raw_info,
-                   get_named_type(raw_info.return_type), [ay],
+                   cast(GraphQLObjectType, get_named_type(raw_info.return_type)), [ay],
                    [node.selection_set for node in raw_info.field_nodes])
     return ay
 

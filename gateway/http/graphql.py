@@ -127,9 +127,9 @@ class GraphQLEndpoint:
                                       "extensions": {"code": "BAD_USER_INPUT"}}]}, 400, media, request_id)
         document, problems = self.documents.get(query)
         if problems:
-            body = {"errors": [format_error(e, request_id) for e in problems]}
+            invalid = {"errors": [format_error(e, request_id) for e in problems]}
             metrics.REQUESTS.labels(_op_label(operation_name), "invalid").inc()
-            return _json(body, 400 if wants_graphql_response else 200, media, request_id)
+            return _json(invalid, 400 if wants_graphql_response else 200, media, request_id)
         assert document is not None
         operation = get_operation_ast(document, operation_name)
         if operation is None:
