@@ -91,6 +91,7 @@ class _Walk:
         self.schema = raw_info.schema
         self.fragments = raw_info.fragments
         self.variables = raw_info.variable_values
+        self._below: dict[tuple[str, tuple[int, ...]], bool] = {}
 
     def _included(self, node: Any) -> bool:
         if not node.directives:
@@ -100,6 +101,20 @@ class _Walk:
             return False
         include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
         return not (include and include.get("if") is False)
+
+    def plans_below(self, type_: GraphQLObjectType, selection_sets: list[SelectionSetNode | None]) -> bool:
+        """Whether any field selected on ``type_`` has a plan (reads resources or leads further)."""
+        memo = (type_.name, tuple(id(s) for s in selection_sets))
+        found = self._below.get(memo)
+        if found is None:
+            found = False
+            for name in self.collect(type_, selection_sets):
+                field_def = type_.fields.get(name)
+                if field_def is not None and field_plan(field_def) is not None:
+                    found = True
+                    break
+            self._below[memo] = found
+        return found
 
     def collect(self, type_: GraphQLObjectType, selection_sets: Iterable[SelectionSetNode | None],
                 out: dict[str, list[FieldNode]] | None = None) -> dict[str, list[FieldNode]]:
@@ -173,6 +188,8 @@ async def _field(scope: Scope, walk: _Walk, plan: FieldPlan | None, parents: lis
             return
         await scope.resources.load_many(keys)
     if plan.expand is not None and isinstance(child_type, GraphQLObjectType):
+        if not walk.plans_below(child_type, sets):
+            return  # nothing below reads a resource: no need to build the children to ask them
         try:
             children = plan.expand(scope, parents, args)
         except Exception:

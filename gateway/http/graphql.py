@@ -35,10 +35,12 @@ from strawberry.extensions.max_aliases import create_validator as max_aliases_ru
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
 from gateway import metrics
+from gateway.graph import fast
 from gateway.graph.context import Context
 from gateway.graph.errors import collapse, format_error
 from gateway.http.graphiql import PAGE_HEADERS
 from gateway.http.ratelimit import ClientRateLimiter
+from gateway.http.response_cache import ResponseCache
 from gateway.http.trusted import TrustedDocumentError, TrustedDocuments, load_manifest
 from gateway.services import Services
 
@@ -92,6 +94,9 @@ class GraphQLEndpoint:
             only=settings.trusted_only)
         self.limiter = ClientRateLimiter(settings.rate_limit) if settings.rate_limit else None
         self._schema = services.schema._schema  # type: ignore[attr-defined]
+        fast.install(self._schema)  # direct resolvers for plain fields (idempotent)
+        self.responses = ResponseCache()
+        services.extras["response_cache"] = self.responses
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
@@ -151,7 +156,22 @@ class GraphQLEndpoint:
                 response.headers["retry-after"] = str(max(int(wait + 0.999), 1))
                 return response
         started = time.perf_counter()
-        result = execute(self._schema, document, None, context, variables, operation_name)
+        kept_as = None
+        if operation.operation == OperationType.QUERY:
+            kept_as = self.responses.key(context, query, operation_name, variables)
+            kept = None if kept_as is None else await self.responses.get(kept_as, self.services.store)
+            if kept is not None:
+                op = _op_label(operation_name or _name(operation))
+                elapsed = time.perf_counter() - started
+                metrics.REQUEST_SECONDS.labels(op).observe(elapsed)
+                metrics.REQUESTS.labels(op, "ok").inc()
+                log.info("graphql", extra={"request_id": request_id, "operation": op, "outcome": "ok",
+                                           "ms": round(elapsed * 1000, 1), "answer": "kept",
+                                           "tenants": sorted(t.id for t in context.tenants.values())})
+                return Response(kept, status_code=200, media_type=media,
+                                headers={"x-request-id": request_id})
+        result = execute(self._schema, document, None, context, variables, operation_name,
+                         executor_class=fast.FastExecutor, is_awaitable=fast.is_awaitable)
         if not isinstance(result, ExecutionResult):
             result = await result
         elapsed = time.perf_counter() - started
@@ -171,7 +191,11 @@ class GraphQLEndpoint:
         status = 200
         if result.data is None and result.errors and wants_graphql_response:
             status = 200  # execution errors keep 200 (GraphQL over HTTP)
-        return _json(body, status, media, request_id)
+        encoded = orjson.dumps(body)
+        if kept_as is not None and not result.errors and result.data is not None:
+            self.responses.put(kept_as, encoded, context)
+        return Response(encoded, status_code=status, media_type=media,
+                        headers={"x-request-id": request_id})
 
     def build_context(self, request: Request, request_id: str) -> Context:
         resolved = self.services.tenancy.resolve(request.headers)

@@ -28,8 +28,29 @@ class ResourceKey(NamedTuple):
         return ":".join(str(p) for p in self if p is not None)
 
 
+#: Keys already built and checked, by (route, year, arg): resolvers ask for the same few keys
+#: for every object of a list, so each is checked once. Bounded: cleared when it grows large.
+_MADE: dict[tuple[str, int | None, object, type], ResourceKey] = {}
+_MADE_MAX = 20_000
+
+
 def key(route: str, year: int | None = None, arg: object = None) -> ResourceKey:
     """A key, checked against the routes table (a typo is an error here, not a 404 later)."""
+    memo = (route, year, arg, type(arg))  # 1 and True are equal keys of a dict, not equal args
+    try:
+        return _MADE[memo]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable argument: checked and built every time
+        return _key(route, year, arg)
+    made = _key(route, year, arg)
+    if len(_MADE) >= _MADE_MAX:
+        _MADE.clear()
+    _MADE[memo] = made
+    return made
+
+
+def _key(route: str, year: int | None, arg: object) -> ResourceKey:
     r = ROUTES[route]
     if r.method != "GET":
         raise ValueError(f"{route} is not a readable resource")

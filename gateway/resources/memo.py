@@ -57,6 +57,15 @@ class Resources:
     def error(self, key: ResourceKey) -> UpstreamError | None:
         return self._errors.get(key)
 
+    @property
+    def has_errors(self) -> bool:
+        """Whether any resource of this request failed."""
+        return bool(self._errors)
+
+    def tables(self) -> list[tuple[ResourceKey, Table]]:
+        """Every table this request has loaded, with its key."""
+        return list(self._tables.items())
+
     async def load(self, key: ResourceKey) -> Table:
         if key in self._tables:
             return self._tables[key]

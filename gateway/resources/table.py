@@ -11,7 +11,7 @@ Row = dict[str, Any]
 class Table:
     """Rows of one resource. ``unique``/``group`` build an index on first use and keep it."""
 
-    __slots__ = ("rows", "meta", "_indexes")
+    __slots__ = ("rows", "meta", "_indexes", "__weakref__")  # weakly referenced by kept answers
 
     def __init__(self, rows: Iterable[Row], meta: Any = None) -> None:
         self.rows: list[Row] = list(rows)

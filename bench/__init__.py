@@ -1,0 +1,1 @@
+"""go4graph's benchmarks: ``python -m bench`` (see bench/README.md)."""
