@@ -17,6 +17,7 @@ from gateway.graph.base import parse_id, read, rk
 from gateway.graph.plan import Scope, planned
 from gateway.resources.keys import ResourceKey
 from gateway.resources.memo import Resources
+from gateway.resources.normalise import to_float
 from gateway.resources.table import Table
 
 if TYPE_CHECKING:
@@ -92,14 +93,6 @@ def students_of(res: Resources, year: int, rows: list[dict]) -> list[Student]:
 
     return students_by_ids(res, year, {r.get("student_id") for r in rows})
 
-
-def _float(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _sheets(res: Resources, year: int) -> Table:
@@ -213,7 +206,7 @@ class Markslot:
 
     @strawberry.field(description="The max mark of the markslot.")
     def max(self) -> float | None:
-        return _float(self.raw.get("max"))
+        return to_float(self.raw.get("max"))
 
     @strawberry.field(description="The marksheet the markslot belongs to." + MARKBOOK_CLAIM)
     @planned(needs=year_needs(markbooks_key),
@@ -286,7 +279,7 @@ class Mark:
 
     @strawberry.field(description="The value of the awarded grade.")
     def mark(self) -> float | None:
-        return _float(self.raw.get("mark"))
+        return to_float(self.raw.get("mark"))
 
 
 @strawberry.type(description="The grade a student achieved for one marksheet (GET Marksheets)." + SHEET_GRADES_CLAIM)

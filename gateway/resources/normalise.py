@@ -66,11 +66,12 @@ def _markbooks(data: Any) -> Table:
 def _marks(data: Any) -> Table:
     rows = _flat(data, "marks", {"id": "markslot_id"})
     for row in rows:
-        row["mark"] = _float(row.get("mark"))
+        row["mark"] = to_float(row.get("mark"))
     return Table(rows)
 
 
-def _float(value: Any) -> float | None:
+def to_float(value: Any) -> float | None:
+    """A mark as a float ('5.00000' -> 5.0); None when absent or unreadable."""
     if value is None or value == "":
         return None
     try:
