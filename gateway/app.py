@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway import metrics
+from gateway import metrics, tracing
 from gateway.graph.schema import schema
 from gateway.http.graphiql import graphiql_page, graphiql_routes
 from gateway.http.graphql import GraphQLEndpoint
@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, *, transport: Any = None,
                simulator: Any = None) -> Starlette:
     """Build the gateway. ``transport`` (an httpx transport) points it at any upstream, for tests."""
     settings = settings or load_settings()
+    tracing.configure(settings.otel_endpoint)
     services = build_services(settings, transport=transport, simulator=simulator)
     services.schema = schema
     services.graphiql_html = graphiql_page() if settings.graphiql else ""

@@ -68,6 +68,7 @@ class Settings(BaseSettings):
 
     # --- operations ----------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of the JSON logs.")
+    otel_endpoint: str | None = Field(None, description="OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (needs the otel extra).")
     audit_log: str = Field("stdout", description="Where write audit records go: stdout or a file path.")
 
     @field_validator("upstream_url", "assembly_url")

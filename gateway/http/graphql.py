@@ -34,7 +34,7 @@ from starlette.responses import HTMLResponse, Response
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
-from gateway import metrics
+from gateway import metrics, tracing
 from gateway.graph import fast
 from gateway.graph.context import Context
 from gateway.graph.errors import collapse, format_error
@@ -100,7 +100,10 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         request = Request(scope, receive)
-        response = await self.handle(request)
+        with tracing.span("graphql", **{"http.method": request.method}) as current:
+            response = await self.handle(request)
+            if current is not None:
+                current.set_attribute("http.status_code", response.status_code)
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
@@ -184,6 +187,8 @@ class GraphQLEndpoint:
             body["errors"] = collapse([format_error(e, request_id) for e in result.errors])
         body["data"] = result.data
         outcome = "ok" if not result.errors else ("partial" if result.data else "error")
+        tracing.annotate(**{"graphql.operation": op, "graphql.outcome": outcome,
+                            "go4graph.tenants": ",".join(sorted(r.tenant.id for r in context.all_resources))})
         metrics.REQUESTS.labels(op, outcome).inc()
         log.info("graphql", extra={"request_id": request_id, "operation": op, "outcome": outcome,
                                    "ms": round(elapsed * 1000, 1),

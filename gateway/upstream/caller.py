@@ -14,12 +14,13 @@ import email.utils
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 from tenacity.wait import wait_base
 
-from gateway import metrics
+from gateway import metrics, tracing
 from gateway.upstream.errors import (
     UpstreamError,
     UpstreamOutcomeUnknown,
@@ -160,6 +161,14 @@ class UpstreamCaller:
                     params: dict[str, str] | None, json_body: bytes | None, ok: tuple[int, ...],
                     is_write: bool) -> Answer:
         self.circuit.check(route)
+        with tracing.span(f"upstream {route}", **{"upstream.source": self.source, "upstream.route": route,
+                                                  "http.method": method}) as current:
+            return await self._send(method, url, route=route, headers=headers, params=params,
+                                    json_body=json_body, ok=ok, is_write=is_write, span=current)
+
+    async def _send(self, method: str, url: str, *, route: str, headers: dict[str, str],
+                    params: dict[str, str] | None, json_body: bytes | None, ok: tuple[int, ...],
+                    is_write: bool, span: Any) -> Answer:
         started = time.perf_counter()
         status_label = "error"
         try:
@@ -204,6 +213,8 @@ class UpstreamCaller:
         finally:
             elapsed = time.perf_counter() - started
             metrics.UPSTREAM_CALLS.labels(self.source, route, status_label).inc()
+            if span is not None:
+                span.set_attribute("upstream.status", status_label)
             metrics.UPSTREAM_SECONDS.labels(self.source, route).observe(elapsed)
             log.debug("upstream call", extra={"source": self.source, "route": route,
                                               "status": status_label, "ms": round(elapsed * 1000, 1)})
