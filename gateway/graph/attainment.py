@@ -27,7 +27,7 @@ from gateway.graph.assessment import (
     subjects_of,
     year_needs,
 )
-from gateway.graph.base import read, rk, to_date
+from gateway.graph.base import read, rk, to_date, to_id, to_int
 from gateway.graph.errors import bad_input
 from gateway.graph.plan import Scope, planned
 from gateway.graph.pupil import AttributeCategory, AttributeValue
@@ -73,15 +73,6 @@ def grade_kind(value: Any) -> GradeTypeKind | None:
         return None
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return None if value in (None, "") else int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _id(value: Any) -> strawberry.ID | None:
-    return None if value is None else strawberry.ID(str(value))
 
 
 @lru_cache(maxsize=256)
@@ -183,7 +174,7 @@ class HeadlineGrade:
 
     @strawberry.field(description="One of the 10 grade types that can be configured in GO (the grade type id).")
     def grade_type_id(self) -> strawberry.ID | None:
-        return _id(self.raw.get("grade_type_id"))
+        return to_id(self.raw.get("grade_type_id"))
 
     @strawberry.field(description="The grade type id as a kind (null for an id GO does not define).")
     def kind(self) -> GradeTypeKind | None:
@@ -227,7 +218,7 @@ class ExamResult:
 
     @strawberry.field(description="The academic year that the exam was taken by the student.")
     def exam_academic_year(self) -> int | None:
-        return _int(self.raw.get("exam_academic_year"))
+        return to_int(self.raw.get("exam_academic_year"))
 
     @strawberry.field(description="Qualification Accreditation Number.")
     def qan(self) -> str | None:

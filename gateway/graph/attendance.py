@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from gateway.graph.base import read, rk, to_date
+from gateway.graph.base import read, rk, to_date, to_int, to_text
 from gateway.graph.context import Info
 from gateway.graph.dates import (
     check_day,
@@ -113,17 +113,6 @@ def _flag(value: Any) -> bool | None:
     return None
 
 
-def _int(value: Any) -> int | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 # --- codes and aliases --------------------------------------------------------------------
@@ -168,7 +157,7 @@ class AttendanceCode:
 
     @strawberry.field(description="The description of the attendance code.")
     def label(self) -> str | None:
-        return _text(self.raw.get("label"))
+        return to_text(self.raw.get("label"))
 
     @strawberry.field(description="Only attendance officers can use this mark.")
     def attendance_officer_only(self) -> bool | None:
@@ -212,11 +201,11 @@ class AttendanceAlias:
 
     @strawberry.field(description="The alias code.")
     def code(self) -> str | None:
-        return _text(self.raw.get("code"))
+        return to_text(self.raw.get("code"))
 
     @strawberry.field(description="The description of the alias.")
     def label(self) -> str | None:
-        return _text(self.raw.get("label"))
+        return to_text(self.raw.get("label"))
 
     @strawberry.field(description="The attendance code this alias stands for." + CODES_CLAIM)
     @planned(needs=_codes_needs, expand=lambda s, ps, a: [p._mark() for p in ps])
@@ -291,11 +280,11 @@ class SessionMark:
 
     @strawberry.field(description="The number of minutes late the student was for the session.")
     def minutes_late(self) -> int | None:
-        return _int(self.raw.get("session_minutes_late"))
+        return to_int(self.raw.get("session_minutes_late"))
 
     @strawberry.field(description="Notes recorded against the session.")
     def notes(self) -> str | None:
-        return _text(self.raw.get("session_notes"))
+        return to_text(self.raw.get("session_notes"))
 
 
 def session_mark_objects(res: Resources, year: int, rows: list[dict], owner: Any = None,
@@ -371,11 +360,11 @@ class LessonMark:
 
     @strawberry.field(description="The number of minutes late for the lesson.")
     def minutes_late(self) -> int | None:
-        return _int(self.raw.get("lesson_minutes_late"))
+        return to_int(self.raw.get("lesson_minutes_late"))
 
     @strawberry.field(description="Notes against this lesson attendance.")
     def notes(self) -> str | None:
-        return _text(self.raw.get("lesson_notes"))
+        return to_text(self.raw.get("lesson_notes"))
 
 
 def lesson_mark_objects(res: Resources, year: int, rows: list[dict], owner: Any = None,
@@ -410,35 +399,35 @@ class AttendanceSummary:
 
     @strawberry.field(description="The total number of possible session marks.")
     def possible_sessions(self) -> int | None:
-        return _int(self.raw.get("possible_sessions"))
+        return to_int(self.raw.get("possible_sessions"))
 
     @strawberry.field(description="The total number of present session marks.")
     def present(self) -> int | None:
-        return _int(self.raw.get("present"))
+        return to_int(self.raw.get("present"))
 
     @strawberry.field(description="The total number of AEA (approved educational activity) session marks.")
     def approved_educational_activity(self) -> int | None:
-        return _int(self.raw.get("approved_educational_activity"))
+        return to_int(self.raw.get("approved_educational_activity"))
 
     @strawberry.field(description="The total number of authorised absence session marks.")
     def authorised_absence(self) -> int | None:
-        return _int(self.raw.get("authorised_absence"))
+        return to_int(self.raw.get("authorised_absence"))
 
     @strawberry.field(description="The total number of unauthorised absence session marks.")
     def unauthorised_absence(self) -> int | None:
-        return _int(self.raw.get("unauthorised_absence"))
+        return to_int(self.raw.get("unauthorised_absence"))
 
     @strawberry.field(description="The total number of marks where attendance is not required.")
     def attendance_not_required(self) -> int | None:
-        return _int(self.raw.get("attendance_not_required"))
+        return to_int(self.raw.get("attendance_not_required"))
 
     @strawberry.field(description="The total number of missing marks.")
     def missing_mark(self) -> int | None:
-        return _int(self.raw.get("missing_mark"))
+        return to_int(self.raw.get("missing_mark"))
 
     @strawberry.field(description="The total number of late session marks (before registration closed).")
     def late(self) -> int | None:
-        return _int(self.raw.get("late"))
+        return to_int(self.raw.get("late"))
 
 
 # --- Student fields -----------------------------------------------------------------------

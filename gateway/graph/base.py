@@ -37,6 +37,21 @@ def to_id(value: Any) -> strawberry.ID | None:
     return None if value is None else strawberry.ID(str(value))
 
 
+def to_int(value: Any) -> int | None:
+    """An upstream integer (or numeric string); None when absent, boolean or unreadable."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def to_text(value: Any) -> str | None:
+    """An upstream value as text; None stays None."""
+    return None if value is None else str(value)
+
+
 def parse_id(value: Any, what: str = "id") -> int:
     """An ``ID`` argument as the upstream integer; a clear BAD_USER_INPUT otherwise."""
     from gateway.graph.errors import bad_input

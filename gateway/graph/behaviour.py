@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 
-from gateway.graph.base import read, rk, to_datetime
+from gateway.graph.base import read, rk, to_datetime, to_int, to_text
 from gateway.graph.context import Info
 from gateway.graph.dates import (
     check_range,
@@ -120,17 +120,6 @@ def _enum(kind: type[E], value: Any) -> E | None:
     return None
 
 
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _int(value: Any) -> int | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _bool(value: Any) -> bool:
@@ -160,7 +149,7 @@ class BehaviourAction:
 
     @strawberry.field(description="The name displayed to parents and students for the action.")
     def alias(self) -> str | None:
-        return _text(self.raw.get("alias"))
+        return to_text(self.raw.get("alias"))
 
     @strawberry.field(description="The type of this action: one of Standard or Detention (null for a type the reference does not list).")
     def type(self) -> BehaviourActionType | None:
@@ -220,7 +209,7 @@ class BehaviourClassification:
 
     @strawberry.field(description="The severity score of the behaviour classification group.")
     def score(self) -> int | None:
-        return _int(self.raw.get("score"))
+        return to_int(self.raw.get("score"))
 
     @strawberry.field(description="The immediate actions defined for this classification.")
     @planned(expand=lambda s, ps, a: [x for p in ps for x in p._actions(IMMEDIATE)])
@@ -269,7 +258,7 @@ class BehaviourEventType:
 
     @strawberry.field(description="The code of the event type.")
     def code(self) -> str | None:
-        return _text(self.raw.get("code"))
+        return to_text(self.raw.get("code"))
 
     @strawberry.field(description="The name of the event type (empty when GET Event Types does not list the type).")
     def name(self) -> str:
@@ -277,7 +266,7 @@ class BehaviourEventType:
 
     @strawberry.field(description="The name displayed to parents and students for the event type.")
     def alias(self) -> str | None:
-        return _text(self.raw.get("alias"))
+        return to_text(self.raw.get("alias"))
 
     @strawberry.field(description="Significance of the event type: one of Positive, Neutral or Negative (null for a value the reference does not list).")
     def significance(self) -> Significance | None:
@@ -362,27 +351,27 @@ class BehaviourEvent:
 
     @strawberry.field(description="The room where the event took place.")
     def room_name(self) -> str | None:
-        return _text(self.raw.get("room_name"))
+        return to_text(self.raw.get("room_name"))
 
     @strawberry.field(description="The group name logged against the event.")
     def group_name(self) -> str | None:
-        return _text(self.raw.get("group_name"))
+        return to_text(self.raw.get("group_name"))
 
     @strawberry.field(description="The subject code logged against the event.")
     def subject_code(self) -> str | None:
-        return _text(self.raw.get("subject_code"))
+        return to_text(self.raw.get("subject_code"))
 
     @strawberry.field(description="The year group logged against the event.")
     def year_group(self) -> str | None:
-        return _text(self.raw.get("year_group"))
+        return to_text(self.raw.get("year_group"))
 
     @strawberry.field(description="Home notes logged against the event.")
     def home_notes(self) -> str | None:
-        return _text(self.raw.get("home_notes"))
+        return to_text(self.raw.get("home_notes"))
 
     @strawberry.field(description="School notes logged against the event.")
     def school_notes(self) -> str | None:
-        return _text(self.raw.get("school_notes"))
+        return to_text(self.raw.get("school_notes"))
 
     @strawberry.field(description="The immediate actions attached to this event (event_action_ids)." + SCHEME_CLAIM)
     @planned(needs=lambda s, ps, a: [actions_key(s.year, IMMEDIATE)],

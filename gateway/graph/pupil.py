@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from gateway.graph.base import read, rk, to_date, to_id
+from gateway.graph.base import read, rk, to_date, to_id, to_text
 from gateway.graph.plan import Scope, planned
 from gateway.resources.keys import ResourceKey
 from gateway.resources.memo import Resources
@@ -191,15 +191,15 @@ class ParentalContact:
 
     @strawberry.field(description="Parent's home telephone number.")
     def home_telephone(self) -> str | None:
-        return _text(self.raw.get("home_telephone"))
+        return to_text(self.raw.get("home_telephone"))
 
     @strawberry.field(description="Parent's main telephone number.")
     def main_telephone(self) -> str | None:
-        return _text(self.raw.get("main_telephone"))
+        return to_text(self.raw.get("main_telephone"))
 
     @strawberry.field(description="Parent's mobile telephone number.")
     def mobile(self) -> str | None:
-        return _text(self.raw.get("mobile"))
+        return to_text(self.raw.get("mobile"))
 
     @strawberry.field(description="States whether a parent would like to be contacted via email.")
     def is_main_email_address_for_contact(self) -> bool | None:
@@ -207,7 +207,7 @@ class ParentalContact:
 
     @strawberry.field(description="The identifier for the contact from an external MIS.")
     def student_contact_mis_id(self) -> str | None:
-        return _text(self.raw.get("student_contact_mis_id"))
+        return to_text(self.raw.get("student_contact_mis_id"))
 
     @strawberry.field(description="The student this is a contact of (GET Students)." + STUDENTS_CLAIM)
     @planned(needs=_needs(_students_key), expand=_students_expand)
@@ -243,9 +243,6 @@ class ParentAccount:
     def student(self) -> StudentRef | None:
         return read(self.res, [_students_key(self.year)], lambda: _student_of(self))
 
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 # --- Student fields -------------------------------------------------------------------------

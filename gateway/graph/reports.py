@@ -25,7 +25,7 @@ from gateway.graph.assessment import (
     year_needs,
 )
 from gateway.graph.attainment import GradeTypeKind, grade_kind
-from gateway.graph.base import parse_id, read, rk, to_datetime
+from gateway.graph.base import parse_id, read, rk, to_datetime, to_int, to_text
 from gateway.graph.plan import Scope, planned
 from gateway.resources.keys import ResourceKey
 from gateway.resources.memo import Resources
@@ -61,15 +61,6 @@ def report_comments_key(year: int, report_id: Any) -> ResourceKey:
     return rk("report-comments", year, report_id)
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return None if value in (None, "") else int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 def _report(res: Resources, year: int, report_id: Any) -> Report | None:
@@ -99,7 +90,7 @@ class ReportGradeType:
 
     @strawberry.field(description="The type of grade. One of the 10 grade types that can be configured in GO.")
     def type(self) -> int | None:
-        return _int(self.raw.get("type"))
+        return to_int(self.raw.get("type"))
 
     @strawberry.field(description="The type of grade as a kind (null for a type GO does not define).")
     def kind(self) -> GradeTypeKind | None:
@@ -128,11 +119,11 @@ class ReportAttributeChoice:
 
     @strawberry.field(description="The point value for the choice.")
     def points(self) -> int | None:
-        return _int(self.raw.get("points"))
+        return to_int(self.raw.get("points"))
 
     @strawberry.field(description="Description of the attribute choice.")
     def details(self) -> str | None:
-        return _str(self.raw.get("details"))
+        return to_text(self.raw.get("details"))
 
 
 @strawberry.type(description="An attribute of a report with its available choices, at point of publication (GET Reports)." + REPORTS_CLAIM)
@@ -190,7 +181,7 @@ class Report:
 
     @strawberry.field(description="The year group that is associated with the report.")
     def year_group(self) -> str | None:
-        return _str(self.raw.get("year_group"))
+        return to_text(self.raw.get("year_group"))
 
     @strawberry.field(description="States whether the report should have comments added.")
     def enable_comments(self) -> bool:
@@ -202,11 +193,11 @@ class Report:
 
     @strawberry.field(description="The grade type chosen as preferred target grade (1 to 10).")
     def preferred_target_grade_type(self) -> int | None:
-        return _int(self.raw.get("preferred_target_grade_type"))
+        return to_int(self.raw.get("preferred_target_grade_type"))
 
     @strawberry.field(description="The grade type chosen as preferred progress grade (1 to 10).")
     def preferred_progress_grade_type(self) -> int | None:
-        return _int(self.raw.get("preferred_progress_grade_type"))
+        return to_int(self.raw.get("preferred_progress_grade_type"))
 
     @strawberry.field(description="The name presented on the report.")
     def presentation_name(self) -> str | None:
@@ -317,7 +308,7 @@ class ReportGrade(_ReportRow):
 
     @strawberry.field(description="The type of grade. One of the 10 grade types that can be configured in GO.")
     def type(self) -> int | None:
-        return _int(self.raw.get("type"))
+        return to_int(self.raw.get("type"))
 
     @strawberry.field(description="The type of grade as a kind (null for a type GO does not define).")
     def kind(self) -> GradeTypeKind | None:
@@ -325,7 +316,7 @@ class ReportGrade(_ReportRow):
 
     @strawberry.field(description="The name of the grade.")
     def name(self) -> str | None:
-        return _str(self.raw.get("name"))
+        return to_text(self.raw.get("name"))
 
     @strawberry.field(description="The student the grade is for." + STUDENTS_CLAIM)
     @_students_expand
@@ -365,7 +356,7 @@ class ReportComment(_ReportRow):
 
     @strawberry.field(description="The comment entered by the author.")
     def details(self) -> str | None:
-        return _str(self.raw.get("details"))
+        return to_text(self.raw.get("details"))
 
 
 @strawberry.type(description="The attribute choice made for a student in one subject of a report (GET Report Attributes)." + REPORTS_CLAIM)
