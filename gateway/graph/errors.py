@@ -1,7 +1,8 @@
 """The one place errors become the public ``extensions.code`` set.
 
 UNAUTHENTICATED, FORBIDDEN (with ``reason``), BAD_USER_INPUT, NOT_FOUND,
-RATE_LIMITED (with ``retryAfter``), UPSTREAM_UNAVAILABLE, INTERNAL.
+RATE_LIMITED (with ``retryAfter``), UPSTREAM_UNAVAILABLE, LIMIT_EXCEEDED (with
+``limit``, ``value`` and ``max``), PERSISTED_QUERY_NOT_FOUND, INTERNAL.
 Anything unexpected is masked as INTERNAL with the request id; its detail
 goes to the log, never to the client.
 """
@@ -17,6 +18,7 @@ from gateway.upstream.errors import (
     UpstreamBadRequest,
     UpstreamError,
     UpstreamForbidden,
+    UpstreamLimitExceeded,
     UpstreamNotFound,
     UpstreamProtocolError,
     UpstreamRateLimited,
@@ -26,7 +28,7 @@ from gateway.upstream.errors import (
 log = logging.getLogger("go4graph.errors")
 
 CODES = ("UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT", "NOT_FOUND", "RATE_LIMITED",
-         "UPSTREAM_UNAVAILABLE", "INTERNAL")
+         "UPSTREAM_UNAVAILABLE", "LIMIT_EXCEEDED", "PERSISTED_QUERY_NOT_FOUND", "INTERNAL")
 
 
 class GatewayError(Exception):
@@ -45,6 +47,12 @@ def bad_input(message: str, **extensions: Any) -> GatewayError:
     return GatewayError("BAD_USER_INPUT", message, **extensions)
 
 
+def limit_exceeded(limit: str, value: float, maximum: float, message: str | None = None) -> GatewayError:
+    """An admission-control refusal: which limit, the request's value and the maximum."""
+    text = message or f"This request exceeds the {limit} limit ({value} > {maximum})"
+    return GatewayError("LIMIT_EXCEEDED", text, limit=limit, value=value, max=maximum)
+
+
 def upstream_extensions(exc: UpstreamError) -> tuple[str, str, dict[str, Any]]:
     """(code, client message, extensions) for an upstream failure."""
     what = f"{exc.source} {exc.route}".strip()
@@ -61,6 +69,8 @@ def upstream_extensions(exc: UpstreamError) -> tuple[str, str, dict[str, Any]]:
         if exc.retry_after is not None:
             ext["retryAfter"] = round(exc.retry_after, 1)
         return "RATE_LIMITED", f"{exc.source} is rate limiting this school; try again later", ext
+    if isinstance(exc, UpstreamLimitExceeded):
+        return "LIMIT_EXCEEDED", exc.message, {"limit": exc.limit, "value": exc.value, "max": exc.max}
     if isinstance(exc, UpstreamProtocolError):
         return "UPSTREAM_UNAVAILABLE", f"{what} answered something unreadable: {exc.message}", {}
     return "UPSTREAM_UNAVAILABLE", f"{what}: {exc.message}", {}

@@ -10,6 +10,7 @@
     └── UpstreamUnavailable             no answer: timeout, connection error, open circuit,
         └── UpstreamOutcomeUnknown      a write whose answer never came (it may have happened)
     UpstreamProtocolError               an answer we cannot read (bad JSON, page cap exceeded)
+    UpstreamLimitExceeded               the request's own budget (deadline, upstream calls) is spent
 
 Messages carry the route name and the upstream's own words, never a URL with
 parameters, a key or a token.
@@ -86,6 +87,22 @@ class UpstreamProtocolError(UpstreamError):
     """The upstream answered something we cannot read, or more pages than we allow."""
 
     status = 502
+
+
+class UpstreamLimitExceeded(UpstreamError):
+    """A call the request may not make: its deadline or its upstream-call budget is spent.
+
+    Not the upstream's fault and not retried; the public code is LIMIT_EXCEEDED with
+    ``limit`` (e.g. "deadline", "upstreamCalls"), ``value`` and ``max``.
+    """
+
+    status = 0
+
+    def __init__(self, message: str, *, limit: str, value: float, max: float, **kw: object) -> None:
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+        self.limit = limit
+        self.value = value
+        self.max = max
 
 
 _BY_STATUS: dict[int, type[UpstreamError]] = {
