@@ -7,6 +7,13 @@ walk themselves only if the lock holder gives up. ``fresh=True`` skips the
 cache read (a client's ``Cache-Control: no-cache``) but still joins a walk
 already under way. A 401 from the upstream drops everything cached for that
 tenant at once (the school revoked the key).
+
+Only a whole, readable walk is cached: the client raises ``UpstreamProtocolError``
+for an empty or non-JSON body, a page without its list, a repeating cursor or too
+many pages, and a walk stopped by the request's budget raises before anything is
+written. A walk shared by several requests runs under the budget of the one that
+started it; if that request's own deadline or cancellation ends it, the others
+start it again (``SingleFlight``) instead of failing with it.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from gateway.resources.normalise import normalise
 from gateway.resources.table import Table
 from gateway.resources.tenant import Tenant
 from gateway.resources.ttl import ttl_for
-from gateway.upstream.errors import UpstreamUnauthorized
+from gateway.upstream.errors import UpstreamProtocolError, UpstreamUnauthorized
 from gateway.upstream.go4schools import GO4SchoolsClient
 
 log = logging.getLogger("go4graph.resources")
@@ -106,7 +113,12 @@ class ResourceStore:
         ttl = ttl_for(key, self.ttl_overrides)
         # Encoded before normalising: normalisers may rewrite the upstream rows in place.
         data = self.cache.encode(fetched.data) if ttl > 0 else None
-        table = normalise(key.route, fetched.data)
+        try:
+            table = normalise(key.route, fetched.data)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            # Rows the tolerant reader still cannot read: an upstream fault, and nothing is cached.
+            raise UpstreamProtocolError(f"{key.route} answered rows that cannot be read",
+                                        route=key.route) from None
         if ttl > 0:
             try:
                 await self.cache.set(tenant, key, data, table, ttl)

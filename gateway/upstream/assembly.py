@@ -68,8 +68,12 @@ class AssemblyClient:
     async def year_group(self, token: Credential, group_id: int) -> AssemblyFetched:
         url = self._url("assembly-year-group", group_id=group_id)
         answer = await self._caller.call("GET", url, route="assembly-year-group",
-                                         headers=_headers(token))
-        return AssemblyFetched(_json(answer.body), 1, answer.headers.get("last-modified"))
+                                         headers=_headers(token), tenant=token.fingerprint)
+        body = _json(answer.body)
+        if not isinstance(body, dict):
+            raise UpstreamProtocolError("Assembly assembly-year-group answered an unexpected shape",
+                                        route="assembly-year-group", source=self.source)
+        return AssemblyFetched(body, 1, answer.headers.get("last-modified"))
 
     async def year_group_students(self, token: Credential, group_id: int, *,
                                   if_modified_since: str | None = None) -> AssemblyFetched | NotModified:
@@ -91,7 +95,7 @@ class AssemblyClient:
             answer = await self._caller.call(
                 "GET", url, route=route, headers=headers,
                 params={**query, "page": str(page), "per_page": str(self.per_page)},
-                ok=(200, 304))
+                ok=(200, 304), tenant=token.fingerprint)
             pages += 1
             if answer.status == 304:
                 metrics.REVALIDATIONS.labels(self.source, route).inc()
@@ -106,7 +110,11 @@ class AssemblyClient:
             total_pages = body.get("total_pages")
             if next_page is None and not (isinstance(total_pages, int) and page < total_pages):
                 break
-            following = int(next_page) if next_page is not None else page + 1
+            try:
+                following = int(next_page) if next_page is not None else page + 1
+            except (TypeError, ValueError):
+                raise UpstreamProtocolError(f"Assembly {route} answered an unreadable next_page",
+                                            route=route, source=self.source) from None
             if following <= page:
                 raise UpstreamProtocolError(f"Assembly {route} paging went backwards",
                                             route=route, source=self.source)
@@ -119,8 +127,10 @@ def _headers(token: Credential) -> dict[str, str]:
 
 
 def _json(body: bytes) -> Any:
+    if not body.strip():
+        raise UpstreamProtocolError("Assembly answered an empty body", source="Assembly")
     try:
-        return orjson.loads(body) if body else None
+        return orjson.loads(body)
     except orjson.JSONDecodeError:
         raise UpstreamProtocolError("Assembly answered something that is not JSON",
                                     source="Assembly") from None

@@ -37,7 +37,12 @@ class GO4SchoolsClient:
 
     @property
     def circuit_open(self) -> bool:
-        return self._caller.circuit.is_open
+        """Every school's circuit is open: GO4Schools looks down for all (``/readyz``)."""
+        return self._caller.circuit_open
+
+    def circuit_open_for(self, credential: Credential) -> bool:
+        gate = self._caller.gates.peek(credential.fingerprint)
+        return gate is not None and gate.circuit.is_open
 
     async def fetch(self, route_name: str, credential: Credential,
                     params: Mapping[str, object] | None = None,
@@ -48,14 +53,18 @@ class GO4SchoolsClient:
             raise ValueError(f"{route_name} is not a GET route")
         url = self._base + route.path(**dict(params or {}))
         headers = _headers(credential)
+        tenant = credential.fingerprint
         if not route.paged:
             answer = await self._caller.call("GET", url, route=route.name, headers=headers,
-                                             params=dict(query) if query else None)
-            return Fetched(_json(answer.body, route), 1)
-        return await self._walk(route, url, headers, dict(query or {}))
+                                             params=dict(query) if query else None, tenant=tenant)
+            return Fetched(_expect(_json(answer.body, route), route), 1)
+        return await self._walk(route, url, headers, dict(query or {}), tenant)
 
     async def _walk(self, route: Route, url: str, headers: dict[str, str],
-                    query: dict[str, str]) -> Fetched:
+                    query: dict[str, str], tenant: str) -> Fetched:
+        """Every page, or an ``UpstreamProtocolError``: a walk that cannot be trusted to the end
+        (a page that is not JSON or lacks its list, a cursor that repeats, too many pages)
+        fails whole, so nothing of it reaches the cache."""
         items: list[Any] = []
         cursor: object = None
         seen: set[object] = set()
@@ -69,7 +78,7 @@ class GO4SchoolsClient:
             if cursor is not None:
                 page_query["cursor"] = str(cursor)
             answer = await self._caller.call("GET", url, route=route.name, headers=headers,
-                                             params=page_query or None)
+                                             params=page_query or None, tenant=tenant)
             pages += 1
             body = _json(answer.body, route)
             if isinstance(body, list):  # tolerant: an unpaged answer from a paged route
@@ -78,20 +87,24 @@ class GO4SchoolsClient:
             if not isinstance(body, dict):
                 raise UpstreamProtocolError(f"{route.title} answered an unexpected shape",
                                             route=route.name)
-            page = body.get(route.items_key or "", [])
-            if page is None:
-                page = []
+            page = body.get(route.items_key or "")
             if not isinstance(page, list):
-                raise UpstreamProtocolError(f"{route.title} answered an unexpected shape",
-                                            route=route.name)
+                raise UpstreamProtocolError(
+                    f"{route.title} answered a page without its '{route.items_key}' list",
+                    route=route.name)
             items.extend(page)
             # Tolerant reader: a missing has_more means the last page (GET Grades' example has none).
             if not body.get("has_more"):
                 break
-            cursor = body.get("cursor")
-            if cursor is None or cursor in seen:
+            following = body.get("cursor")
+            if following is None or following == cursor or following in seen:
+                # Unchanged (or seen before): the walk would go round for ever; stop at once.
                 raise UpstreamProtocolError(
                     f"{route.title} said it had more pages but gave no new cursor", route=route.name)
+            if isinstance(following, dict | list):
+                raise UpstreamProtocolError(f"{route.title} answered an unreadable cursor",
+                                            route=route.name)
+            cursor = following
             seen.add(cursor)
         return Fetched(items, pages)
 
@@ -104,7 +117,8 @@ class GO4SchoolsClient:
         url = self._base + route.path(**dict(params))
         headers = _headers(credential) | {"content-type": "application/json"}
         await self._caller.call("POST", url, route=route.name, headers=headers,
-                                json_body=orjson.dumps(dict(body)), ok=(200, 201, 204))
+                                json_body=orjson.dumps(dict(body)), ok=(200, 201, 204),
+                                tenant=credential.fingerprint)
 
 
 def _headers(credential: Credential) -> dict[str, str]:
@@ -112,11 +126,27 @@ def _headers(credential: Credential) -> dict[str, str]:
     return {"authorization": f"Bearer {credential.reveal()}", "accept": "application/json"}
 
 
+#: Routes whose answer is one object; every other GET route answers a JSON array.
+OBJECT_ROUTES = frozenset({"school"})
+
+
 def _json(body: bytes, route: Route) -> Any:
-    if not body:
-        return []
+    """The decoded body. An empty body is an error, never an empty list: caching it as one
+    would hide the school's data for the resource's whole TTL."""
+    if not body.strip():
+        raise UpstreamProtocolError(f"{route.title} answered an empty body", route=route.name)
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         raise UpstreamProtocolError(f"{route.title} answered something that is not JSON",
                                     route=route.name) from None
+
+
+def _expect(data: Any, route: Route) -> Any:
+    """An unpaged answer of the shape its route has (an object for GET Schools, else a list)."""
+    wanted = dict if route.name in OBJECT_ROUTES else list
+    if not isinstance(data, wanted):
+        raise UpstreamProtocolError(f"{route.title} answered an unexpected shape "
+                                    f"({type(data).__name__}, not a JSON {'object' if wanted is dict else 'array'})",
+                                    route=route.name)
+    return data
