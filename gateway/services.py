@@ -63,6 +63,8 @@ def build_services(settings: Settings, *, transport: Any = None, simulator: Any 
         go4schools_url=base, assembly_url=assembly_url, timeout=settings.upstream_timeout,
         connect_timeout=settings.upstream_connect_timeout,
         concurrency=settings.upstream_concurrency, max_pages=settings.upstream_max_pages,
+        tenant_concurrency=min(settings.upstream_tenant_concurrency, settings.upstream_concurrency),
+        max_tenants=settings.upstream_max_tenants,
         policy=CallPolicy(retries=settings.upstream_retries, backoff=settings.upstream_backoff,
                           backoff_max=settings.upstream_backoff_max,
                           circuit_failures=settings.circuit_failures,

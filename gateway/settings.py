@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     upstream_concurrency: int = Field(8, ge=1, le=256, description="Upstream requests in flight at once, per process.")
     upstream_retries: int = Field(3, ge=0, le=10, description="Retries of a GET on 429, 5xx or a connection error.")
     upstream_backoff: float = Field(0.2, ge=0, le=30, description="First retry delay in seconds (doubles, with jitter).")
-    upstream_backoff_max: float = Field(10.0, ge=0, le=120, description="Longest retry delay in seconds (also caps Retry-After).")
+    upstream_backoff_max: float = Field(10.0, ge=0, le=120, description="Longest retry delay in seconds; a longer Retry-After is answered RATE_LIMITED at once.")
     upstream_max_pages: int = Field(2000, ge=1, le=100000, description="Most pages walked for one resource before it is an error.")
     circuit_failures: int = Field(5, ge=1, le=1000, description="Consecutive 5xx/timeouts that open the circuit.")
     circuit_reset: float = Field(30.0, gt=0, le=3600, description="Seconds the circuit stays open before one trial request.")
@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of the JSON logs.")
     otel_endpoint: str | None = Field(None, description="OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (needs the otel extra).")
     audit_log: str = Field("stdout", description="Where write audit records go: stdout or a file path.")
+
+    # --- upstream fairness between schools (h-upstream, issue 12 item 4) ------------------
+    upstream_tenant_concurrency: int = Field(6, ge=1, le=256, description="Upstream requests in flight at once for one school (credential), within GO4GRAPH_UPSTREAM_CONCURRENCY; each school also has its own circuit breaker.")
+    upstream_max_tenants: int = Field(1000, ge=1, le=1000000, description="Schools (credentials) whose upstream slots and circuit breaker are kept at once; the least recently used are forgotten.")
 
     @field_validator("upstream_url", "assembly_url")
     @classmethod

@@ -1,8 +1,9 @@
 """One upstream HTTP call with the rules every upstream shares.
 
-Bounded concurrency, explicit timeouts, a circuit breaker, retries of safe
-requests (429 honouring Retry-After, 5xx, connection errors) with capped
-exponential backoff and jitter, translation of every failure into the
+Bounded concurrency and a circuit breaker per tenant (school credential),
+explicit timeouts, retries of safe requests (429 honouring Retry-After, 5xx,
+connection errors) with capped exponential backoff and jitter, all inside the
+request's budget (``budget.py``), translation of every failure into the
 ``errors`` tree, metrics and one log line per call. httpx is used only in
 ``upstream/``: a move to another client is a change here and in ``http.py``.
 """
@@ -10,19 +11,24 @@ exponential backoff and jitter, translation of every failure into the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import AsyncRetrying, retry_if_exception, wait_exponential_jitter
 from tenacity.wait import wait_base
 
 from gateway import metrics, tracing
+from gateway.upstream import budget
 from gateway.upstream.errors import (
     UpstreamError,
+    UpstreamLimitExceeded,
     UpstreamOutcomeUnknown,
     UpstreamRateLimited,
     UpstreamServerError,
@@ -50,52 +56,170 @@ class Answer:
 
 
 class CircuitBreaker:
-    """Opens after N consecutive failures of the upstream itself; one trial call after the reset time."""
+    """Opens after N consecutive failures of the upstream itself; then exactly one trial call.
 
-    def __init__(self, source: str, failures: int, reset: float) -> None:
+    closed -> (N failures) -> open -> (reset time passed) -> half-open: the first caller
+    becomes the one trial call, every other caller is refused at once as while open. The
+    trial's success closes the circuit, its failure opens it again for another reset time,
+    and a trial that ends with no verdict (cancelled, or stopped by its request's own
+    deadline) hands the trial to the next caller. ``clock`` is injectable for tests.
+    """
+
+    def __init__(self, source: str, failures: int, reset: float, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 on_change: Callable[[bool], None] | None = None) -> None:
         self.source, self._limit, self._reset = source, failures, reset
+        self._clock = clock
+        self._on_change = on_change
         self._count = 0
         self._opened_at: float | None = None
+        self._trial = False  # a half-open trial call is in flight
+
+    @property
+    def state(self) -> str:
+        if self._opened_at is None:
+            return "closed"
+        if self._trial or self._clock() - self._opened_at >= self._reset:
+            return "half-open"
+        return "open"
 
     @property
     def is_open(self) -> bool:
+        """True while a call would be refused (open, or half-open with its trial in flight)."""
         if self._opened_at is None:
             return False
-        if time.monotonic() - self._opened_at >= self._reset:
-            return False  # half-open: let a trial call through
-        return True
+        return self._trial or self._clock() - self._opened_at < self._reset
+
+    def admit(self, route: str) -> bool:
+        """Let a call through or raise ``UpstreamUnavailable``; True when the call is the trial."""
+        if self._opened_at is None:
+            return False
+        if not self._trial and self._clock() - self._opened_at >= self._reset:
+            self._trial = True
+            return True
+        raise UpstreamUnavailable(f"{self.source} is not answering; the gateway stopped calling it for a while",
+                                  route=route, source=self.source)
 
     def check(self, route: str) -> None:
+        """Refuse at once while open (does not take the half-open trial)."""
         if self.is_open:
             raise UpstreamUnavailable(f"{self.source} is not answering; the gateway stopped calling it for a while",
                                       route=route, source=self.source)
 
+    def end_trial(self) -> None:
+        """The trial call is over; if it gave no verdict, the next caller may try."""
+        self._trial = False
+
     def success(self) -> None:
-        if self._opened_at is not None:
-            metrics.CIRCUIT_OPEN.labels(self.source).set(0)
-        self._count, self._opened_at = 0, None
+        was_open = self._opened_at is not None
+        self._count, self._opened_at, self._trial = 0, None, False
+        if was_open:
+            log.info("circuit closed", extra={"source": self.source})
+            if self._on_change:
+                self._on_change(False)
 
     def failure(self) -> None:
         self._count += 1
-        if self._count >= self._limit:
-            if self._opened_at is None or not self.is_open:
+        if self._trial or self._count >= self._limit:
+            was_open = self._opened_at is not None
+            if not was_open or not self.is_open:
                 log.warning("circuit opened", extra={"source": self.source, "failures": self._count})
-            self._opened_at = time.monotonic()
-            metrics.CIRCUIT_OPEN.labels(self.source).set(1)
+            self._opened_at = self._clock()
+            self._trial = False
+            if not was_open and self._on_change:
+                self._on_change(True)
+
+
+@dataclass(slots=True)
+class TenantGate:
+    """One tenant's share of an upstream: its own concurrency bound and its own circuit."""
+
+    semaphore: asyncio.Semaphore
+    circuit: CircuitBreaker
+    active: int = 0  # calls holding or waiting for this gate
+
+
+class TenantGates:
+    """Per-tenant gates, at most ``max_tenants`` of them (least recently used go first).
+
+    One school's heavy or failing traffic then uses up only its own slots and trips only
+    its own circuit. The bound keeps random credentials from growing memory: eviction
+    prefers gates with no call in flight and a closed circuit, so a failing school's open
+    circuit is not forgotten while idle ones remain.
+    """
+
+    def __init__(self, source: str, policy: CallPolicy, *, concurrency: int, max_tenants: int,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.source = source
+        self._policy = policy
+        self._concurrency = max(concurrency, 1)
+        self._max = max(max_tenants, 1)
+        self._clock = clock
+        self._gates: OrderedDict[str, TenantGate] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._gates)
+
+    def get(self, tenant: str) -> TenantGate:
+        gate = self._gates.get(tenant)
+        if gate is not None:
+            self._gates.move_to_end(tenant)
+            return gate
+        while len(self._gates) >= self._max:
+            self._evict()
+        gate = TenantGate(asyncio.Semaphore(self._concurrency),
+                          CircuitBreaker(self.source, self._policy.circuit_failures,
+                                         self._policy.circuit_reset, clock=self._clock,
+                                         on_change=self._circuit_changed))
+        self._gates[tenant] = gate
+        return gate
+
+    def peek(self, tenant: str) -> TenantGate | None:
+        return self._gates.get(tenant)
+
+    def _evict(self) -> None:
+        victim = next((k for k, g in self._gates.items() if g.active == 0 and g.circuit.state == "closed"),
+                      None)
+        if victim is None:
+            victim = next((k for k, g in self._gates.items() if g.active == 0), None)
+        if victim is None:
+            victim = next(iter(self._gates))  # every gate busy: its callers keep their reference
+        gate = self._gates.pop(victim)
+        if gate.circuit.state != "closed":
+            self._circuit_changed(False)
+
+    def _circuit_changed(self, opened: bool) -> None:
+        gauge = metrics.CIRCUIT_OPEN.labels(self.source)  # the number of open tenant circuits
+        if opened:
+            gauge.inc()
+        else:
+            gauge.dec()
+
+    @property
+    def any_open(self) -> bool:
+        return any(g.circuit.is_open for g in self._gates.values())
+
+    @property
+    def all_open(self) -> bool:
+        """Every known tenant's circuit is open: the upstream looks down for everyone."""
+        return bool(self._gates) and all(g.circuit.is_open for g in self._gates.values())
 
 
 class _WaitRetryAfter(wait_base):
-    """Exponential backoff with jitter, or the upstream's Retry-After when it gave one (capped)."""
+    """Exponential backoff with jitter, or exactly the upstream's Retry-After when it gave one.
+
+    Whether a wait is taken at all is the stop rule's decision (``UpstreamCaller``): a
+    Retry-After longer than the request has left, or than ``backoff_max``, is not waited.
+    """
 
     def __init__(self, policy: CallPolicy) -> None:
         self._fallback = wait_exponential_jitter(multiplier=policy.backoff, max=policy.backoff_max,
                                                  jitter=policy.backoff)
-        self._cap = policy.backoff_max
 
     def __call__(self, retry_state):  # type: ignore[no-untyped-def]
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         if isinstance(exc, UpstreamRateLimited) and exc.retry_after is not None:
-            return min(max(exc.retry_after, 0.0), self._cap)
+            return max(exc.retry_after, 0.0)
         return self._fallback(retry_state)
 
 
@@ -115,22 +239,61 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 class UpstreamCaller:
-    """Sends requests for one upstream (GO4Schools or Assembly) under the shared rules."""
+    """Sends requests for one upstream (GO4Schools or Assembly) under the shared rules.
+
+    Concurrency is bounded twice: per tenant (``TenantGates``: its own slots and its own
+    circuit breaker) and per process (``semaphore``), taken in that order so that a tenant
+    waiting for its own slot holds none of the process's. Every request sent is charged
+    to the request's budget (``budget.current()``), retries included: the budget counts
+    the load put on the upstream. Retries and Retry-After waits are taken only while they
+    fit the budget's deadline (without one: the upstream timeout x retries).
+    """
 
     def __init__(self, http: httpx.AsyncClient, *, source: str, policy: CallPolicy,
-                 semaphore: asyncio.Semaphore) -> None:
+                 semaphore: asyncio.Semaphore, tenant_concurrency: int | None = None,
+                 max_tenants: int = 1000, clock: Callable[[], float] = time.monotonic) -> None:
         self._http = http
         self.source = source
         self._policy = policy
         self._semaphore = semaphore
-        self.circuit = CircuitBreaker(source, policy.circuit_failures, policy.circuit_reset)
+        self.gates = TenantGates(source, policy, concurrency=tenant_concurrency or 1_000_000,
+                                 max_tenants=max_tenants, clock=clock)
         self._wait = _WaitRetryAfter(policy)
+
+    def circuit(self, tenant: str = "") -> CircuitBreaker:
+        """The circuit breaker of one tenant (created on first use)."""
+        return self.gates.get(tenant).circuit
+
+    @property
+    def circuit_open(self) -> bool:
+        """True when every tenant's circuit is open (one school's failures do not count)."""
+        return self.gates.all_open
+
+    def _timeouts(self) -> tuple[float, float]:
+        t = self._http.timeout
+        return (t.read if t.read is not None else 15.0), (t.connect if t.connect is not None else 5.0)
+
+    def _left(self, started: float) -> float | None:
+        """Seconds this call may still spend waiting: the request's deadline, else timeout x retries."""
+        request = budget.current()
+        if request is not None and request.deadline is not None:
+            return request.remaining()
+        timeout, _ = self._timeouts()
+        return timeout * max(self._policy.retries, 1) - (time.monotonic() - started)
+
+    def _longest_wait(self, attempt: int, exc: BaseException | None) -> float:
+        if isinstance(exc, UpstreamRateLimited) and exc.retry_after is not None:
+            return max(exc.retry_after, 0.0)
+        p = self._policy
+        return min(p.backoff * 2 ** (attempt - 1) + p.backoff, p.backoff_max)
 
     async def call(self, method: str, url: str, *, route: str, headers: dict[str, str],
                    params: dict[str, str] | None = None, json_body: bytes | None = None,
-                   ok: tuple[int, ...] = (200,)) -> Answer:
+                   ok: tuple[int, ...] = (200,), tenant: str = "") -> Answer:
         """One logical call, retried when that is safe; raises an ``UpstreamError``."""
         is_write = method != "GET"
+        started = time.monotonic()
+        gate = self.gates.get(tenant)
 
         def retryable(exc: BaseException) -> bool:
             if isinstance(exc, UpstreamRateLimited):
@@ -138,16 +301,29 @@ class UpstreamCaller:
             if is_write:
                 # A write is retried only when we know it never reached the upstream.
                 return isinstance(exc, UpstreamUnavailable) and getattr(exc, "not_sent", False)
-            return isinstance(exc, UpstreamServerError | UpstreamUnavailable) and not self.circuit.is_open
+            return isinstance(exc, UpstreamServerError | UpstreamUnavailable) and not gate.circuit.is_open
 
-        retrying = AsyncRetrying(stop=stop_after_attempt(self._policy.retries + 1),
-                                 wait=self._wait,
+        def stop(retry_state) -> bool:  # type: ignore[no-untyped-def]
+            if retry_state.attempt_number >= self._policy.retries + 1:
+                return True
+            exc = retry_state.outcome.exception() if retry_state.outcome else None
+            wait = self._longest_wait(retry_state.attempt_number, exc)
+            if isinstance(exc, UpstreamRateLimited) and wait > self._policy.backoff_max:
+                return True  # a Retry-After longer than we ever wait: RATE_LIMITED at once
+            left = self._left(started)
+            return left is not None and wait >= left  # the wait would not fit the deadline
+
+        retrying = AsyncRetrying(stop=stop, wait=self._wait,
                                  retry=retry_if_exception(retryable), reraise=True,
                                  before_sleep=lambda rs: self._note_retry(route, rs))
-        async for attempt in retrying:
-            with attempt:
-                return await self._once(method, url, route=route, headers=headers, params=params,
-                                        json_body=json_body, ok=ok, is_write=is_write)
+        gate.active += 1
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._once(method, url, route=route, headers=headers, params=params,
+                                            json_body=json_body, ok=ok, is_write=is_write, gate=gate)
+        finally:
+            gate.active -= 1
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _note_retry(self, route: str, retry_state) -> None:  # type: ignore[no-untyped-def]
@@ -159,54 +335,100 @@ class UpstreamCaller:
 
     async def _once(self, method: str, url: str, *, route: str, headers: dict[str, str],
                     params: dict[str, str] | None, json_body: bytes | None, ok: tuple[int, ...],
-                    is_write: bool) -> Answer:
-        self.circuit.check(route)
-        with tracing.span(f"upstream {route}", **{"upstream.source": self.source, "upstream.route": route,
-                                                  "http.method": method}) as current:
-            return await self._send(method, url, route=route, headers=headers, params=params,
-                                    json_body=json_body, ok=ok, is_write=is_write, span=current)
+                    is_write: bool, gate: TenantGate) -> Answer:
+        trial = gate.circuit.admit(route)  # an open circuit answers at once, uncharged
+        try:
+            request = budget.current()
+            if request is not None:
+                request.charge(route)  # one upstream request sent; refused past the allowance
+            async with self._slots(gate, request, route):
+                with tracing.span(f"upstream {route}", **{"upstream.source": self.source,
+                                                          "upstream.route": route,
+                                                          "http.method": method}) as current:
+                    return await self._send(method, url, route=route, headers=headers, params=params,
+                                            json_body=json_body, ok=ok, is_write=is_write,
+                                            span=current, circuit=gate.circuit, request=request)
+        finally:
+            if trial:
+                gate.circuit.end_trial()
+
+    @contextlib.asynccontextmanager
+    async def _slots(self, gate: TenantGate, request: budget.RequestBudget | None,
+                     route: str) -> AsyncIterator[None]:
+        """The tenant's slot, then the process's; waiting for them counts against the deadline."""
+        left = request.remaining() if request is not None else None
+        try:
+            async with asyncio.timeout(left):
+                await gate.semaphore.acquire()
+        except TimeoutError:
+            raise _deadline(request, route) from None
+        try:
+            try:
+                async with asyncio.timeout(request.remaining() if request is not None else None):
+                    await self._semaphore.acquire()
+            except TimeoutError:
+                raise _deadline(request, route) from None
+            try:
+                yield
+            finally:
+                self._semaphore.release()
+        finally:
+            gate.semaphore.release()
 
     async def _send(self, method: str, url: str, *, route: str, headers: dict[str, str],
                     params: dict[str, str] | None, json_body: bytes | None, ok: tuple[int, ...],
-                    is_write: bool, span: Any) -> Answer:
+                    is_write: bool, span: Any, circuit: CircuitBreaker,
+                    request: budget.RequestBudget | None) -> Answer:
         started = time.perf_counter()
         status_label = "error"
+        # Each attempt's timeout is cut to what the request has left; a timeout that fires
+        # only because of that cut is the request's deadline, not the upstream's failure.
+        timeout, connect = self._timeouts()
+        left = request.remaining() if request is not None else None
+        cut = left is not None and left < timeout
+        attempt_timeout = httpx.Timeout(min(timeout, left), connect=min(connect, left)) \
+            if cut and left is not None else httpx.USE_CLIENT_DEFAULT
         try:
-            async with self._semaphore:
-                try:
-                    response = await self._http.request(method, url, headers=headers, params=params,
-                                                        content=json_body)
-                except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
-                    self.circuit.failure()
-                    status_label = "connect_error"
-                    err = UpstreamUnavailable(f"{self.source} could not be reached", route=route,
-                                              source=self.source)
-                    err.not_sent = True  # type: ignore[attr-defined]
-                    raise err from None
-                except httpx.TimeoutException:
-                    self.circuit.failure()
-                    status_label = "timeout"
-                    if is_write:
-                        raise UpstreamOutcomeUnknown(
-                            f"{self.source} did not answer in time; the write may or may not have "
-                            "been saved: read the mark back before trying again",
-                            route=route, source=self.source) from None
-                    raise UpstreamUnavailable(f"{self.source} did not answer in time", route=route,
-                                              source=self.source) from None
-                except httpx.HTTPError as exc:
-                    self.circuit.failure()
-                    status_label = "transport_error"
-                    cls = UpstreamOutcomeUnknown if is_write else UpstreamUnavailable
-                    raise cls(f"{self.source} connection failed ({type(exc).__name__})", route=route,
-                              source=self.source) from None
+            try:
+                response = await self._http.request(method, url, headers=headers, params=params,
+                                                    content=json_body, timeout=attempt_timeout)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                status_label = "connect_error"
+                if cut and isinstance(exc, httpx.TimeoutException):
+                    raise _deadline(request, route) from None
+                circuit.failure()
+                err = UpstreamUnavailable(f"{self.source} could not be reached", route=route,
+                                          source=self.source)
+                err.not_sent = True  # type: ignore[attr-defined]
+                raise err from None
+            except httpx.TimeoutException:
+                status_label = "timeout"
+                if is_write:
+                    if not cut:
+                        circuit.failure()
+                    raise UpstreamOutcomeUnknown(
+                        f"{self.source} did not answer in time; the write may or may not have "
+                        "been saved: read the mark back before trying again",
+                        route=route, source=self.source) from None
+                if cut:
+                    raise _deadline(request, route) from None
+                circuit.failure()
+                raise UpstreamUnavailable(f"{self.source} did not answer in time", route=route,
+                                          source=self.source) from None
+            except httpx.HTTPError as exc:
+                circuit.failure()
+                status_label = "transport_error"
+                cls = UpstreamOutcomeUnknown if is_write else UpstreamUnavailable
+                raise cls(f"{self.source} connection failed ({type(exc).__name__})", route=route,
+                          source=self.source) from None
             status_label = str(response.status_code)
             if response.status_code in ok:
-                self.circuit.success()
+                circuit.success()
                 return Answer(response.status_code, response.content, response.headers)
             if response.status_code >= 500:
-                self.circuit.failure()
+                circuit.failure()
             else:
-                self.circuit.success()  # the upstream is alive; the request was wrong
+                circuit.success()  # the upstream is alive; the request was wrong
             raise error_for_status(response.status_code, response.content, route=route,
                                    source=self.source,
                                    retry_after=retry_after_seconds(response.headers.get("retry-after")))
@@ -220,5 +442,13 @@ class UpstreamCaller:
                                               "status": status_label, "ms": round(elapsed * 1000, 1)})
 
 
-__all__ = ["Answer", "CallPolicy", "CircuitBreaker", "UpstreamCaller", "UpstreamError",
+def _deadline(request: budget.RequestBudget | None, route: str) -> UpstreamLimitExceeded:
+    limit = request.timeout if request is not None and request.timeout is not None else 0.0
+    return UpstreamLimitExceeded(
+        f"The request's deadline of {limit:g} s passed while waiting for {route or 'the upstream'}",
+        route=route, limit="deadline", value=limit, max=limit)
+
+
+__all__ = ["Answer", "CallPolicy", "CircuitBreaker", "TenantGate", "TenantGates", "UpstreamCaller",
+           "UpstreamError",
            "retry_after_seconds"]

@@ -26,6 +26,10 @@ class UpstreamConfig:
     concurrency: int = 8
     max_pages: int = 2000
     policy: CallPolicy = CallPolicy()
+    #: Upstream requests in flight at once for one tenant (school credential); None: no own bound.
+    tenant_concurrency: int | None = None
+    #: Tenants whose slots and circuit are remembered at once (least recently used forgotten).
+    max_tenants: int = 1000
 
 
 class Upstreams:
@@ -37,24 +41,44 @@ class Upstreams:
         timeout = httpx.Timeout(config.timeout, connect=config.connect_timeout)
         self.http = httpx.AsyncClient(transport=transport, limits=limits, timeout=timeout,
                                       follow_redirects=False)
-        # One bound for all upstream requests in flight from this process.
+        # One bound for all upstream requests in flight from this process; each tenant
+        # also has its own, smaller bound and its own circuit breaker (``TenantGates``).
         self.semaphore = asyncio.Semaphore(config.concurrency)
         self.config = config
+        per_tenant = dict(tenant_concurrency=config.tenant_concurrency, max_tenants=config.max_tenants)
         self.go4schools = GO4SchoolsClient(
             UpstreamCaller(self.http, source="GO4Schools", policy=config.policy,
-                           semaphore=self.semaphore),
+                           semaphore=self.semaphore, **per_tenant),  # type: ignore[arg-type]
             config.go4schools_url, max_pages=config.max_pages)
         self.assembly: AssemblyClient | None = None
         if config.assembly_url:
             self.assembly = AssemblyClient(
                 UpstreamCaller(self.http, source="Assembly", policy=config.policy,
-                               semaphore=self.semaphore),
+                               semaphore=self.semaphore, **per_tenant),  # type: ignore[arg-type]
                 config.assembly_url, max_pages=config.max_pages)
 
     async def aclose(self) -> None:
         await self.http.aclose()
 
 
+class _InProcessTransport(httpx.ASGITransport):
+    """``ASGITransport`` that reads an app failing mid-answer as the network would show it.
+
+    Over HTTP, a server whose app fails after starting its answer drops the connection and
+    the client sees a transport error; in-process, httpx re-raises the app's own exception.
+    Turned into ``httpx.ReadError`` here, both take the same path in ``UpstreamCaller``.
+    """
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except httpx.HTTPError:
+            raise
+        except Exception as exc:
+            raise httpx.ReadError(f"the upstream dropped the connection ({type(exc).__name__})",
+                                  request=request) from exc
+
+
 def asgi_transport(app: Any) -> httpx.ASGITransport:
     """A transport that calls an ASGI app in-process (the demo simulator)."""
-    return httpx.ASGITransport(app=app)
+    return _InProcessTransport(app=app)
