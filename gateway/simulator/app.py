@@ -139,6 +139,20 @@ class Simulator:
         """The next ``times`` requests to ``route`` (any route when None) answer ``status``."""
         self.control.inject(status, times, route, retry_after)
 
+    def inject_fault(self, kind: str, *, route: str | None = None, times: int = 1,
+                     status: int = 500, retry_after: float | None = None, delay: float = 0.0) -> None:
+        """The next ``times`` requests to ``route`` (any when None) meet a fault of ``kind``.
+
+        Kinds (``control.FAULT_KINDS``): status (answer ``status``, with Retry-After when
+        given), delay (wait ``delay`` s, then answer), reset (drop the connection mid-body),
+        truncated, malformed, empty, html, endless-cursor, repeat-cursor. A paged walk uses one
+        of ``times`` per page; ``clear_faults()`` ends a fault early.
+        """
+        self.control.inject(status, times, route, retry_after, kind, delay)
+
+    def clear_faults(self, route: str | None = None) -> None:
+        self.control.clear_faults(route)
+
     # --- the ASGI app ----------------------------------------------------------------------------
     def _build_app(self) -> Starlette:
         unknown = Route("/{rest:path}", self._unknown, methods=_ALL_METHODS)

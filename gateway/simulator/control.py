@@ -33,12 +33,28 @@ class RequestRecord:
     school: str | None = None  # the school code the key opened
 
 
+#: What an injected fault does to the requests it matches (``Simulator.inject_fault``):
+#: status: answer ``status`` (with Retry-After when given) - 500, 503, 429...
+#: delay: wait ``delay`` seconds, then answer normally (past the client's timeout)
+#: reset: send the headers and half the body, then drop the connection
+#: truncated: a complete 200 whose JSON stops half way
+#: malformed: a 200 whose body is JSON with a syntax error
+#: empty: a 200 with an empty body
+#: html: a 200 with an HTML page (a proxy's or login page)
+#: endless-cursor: every answer is a page saying has_more with a new cursor, for ever
+#: repeat-cursor: every answer is a page saying has_more with the same cursor
+FAULT_KINDS = frozenset({"status", "delay", "reset", "truncated", "malformed", "empty", "html",
+                         "endless-cursor", "repeat-cursor"})
+
+
 @dataclass(slots=True)
 class Fault:
     status: int
     remaining: int
     route: str | None
     retry_after: float | None
+    kind: str = "status"
+    delay: float = 0.0
 
 
 @dataclass(slots=True)
@@ -86,9 +102,17 @@ class Control:
                 if len(self.requests) > MAX_LOGGED:
                     del self.requests[:MAX_LOGGED // 2]  # the oldest half goes
 
-    def inject(self, status: int, times: int, route: str | None, retry_after: float | None) -> None:
+    def inject(self, status: int, times: int, route: str | None, retry_after: float | None,
+               kind: str = "status", delay: float = 0.0) -> None:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r}; one of {sorted(FAULT_KINDS)}")
         with self._lock:
-            self.faults.append(Fault(status, times, route, retry_after))
+            self.faults.append(Fault(status, times, route, retry_after, kind, delay))
+
+    def clear_faults(self, route: str | None = None) -> None:
+        """Drop pending faults (of one route, or all): the upstream has recovered."""
+        with self._lock:
+            self.faults[:] = [f for f in self.faults if route is not None and f.route != route]
 
     def take_fault(self, route: str) -> Fault | None:
         """The first pending fault matching ``route``, used up by one."""

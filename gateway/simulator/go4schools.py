@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from gateway.simulator import faults
 from gateway.simulator import responses as r
 from gateway.simulator.calendar import parse_day
 from gateway.simulator.control import Fault, RequestRecord
@@ -241,9 +242,13 @@ class GO4SchoolsApi:
     async def _answer(self, route: SimRoute, request: Request, school: School | None,
                       fault: Fault | None) -> Response:
         sim = self.sim
-        if fault is not None:
+        if fault is not None and fault.kind == "status":
             headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
             raise SimError(fault.status, headers=headers)
+        if fault is not None and fault.kind == "delay":
+            await asyncio.sleep(fault.delay)
+        if fault is not None and (broken := faults.before_checks(fault)) is not None:
+            return broken
         if school is None:
             raise SimError(401)
         mode = sim.control.mode(school.code)
@@ -264,6 +269,10 @@ class GO4SchoolsApi:
         if route.method == "POST":
             return await record_session_mark(sim, ask, mode.attendance_mode_ok)
         data = route.answer(ask) if route.answer else _yd(ask).resource(route.name)
+        if fault is not None and fault.kind in ("endless-cursor", "repeat-cursor"):
+            return r.json_response(faults.paged(data, route.items_key, ask.query.get("cursor"), fault))
         if route.items_key is not None:  # unpaged routes ignore a cursor, as query strings go
             data = page(data, route.items_key, ask.query.get("cursor"), sim.config.page_size)
+        if fault is not None and (broken := faults.after_answer(faults.encode(data), fault)) is not None:
+            return broken
         return r.json_response(data)
