@@ -29,9 +29,14 @@ def _leader_only(future: asyncio.Future[T]) -> bool:
 class SingleFlight(Generic[T]):
     def __init__(self) -> None:
         self._inflight: dict[Hashable, asyncio.Future[T]] = {}
+        self._waiting: dict[Hashable, int] = {}
 
     def in_flight(self, key: Hashable) -> bool:
         return key in self._inflight
+
+    def waiting(self, key: Hashable) -> int:
+        """How many callers are waiting on the flight for ``key`` (besides its leader)."""
+        return self._waiting.get(key, 0)
 
     async def run(self, key: Hashable, call: Callable[[], Awaitable[T]]) -> tuple[T, bool]:
         """(result, led): ``led`` is True for the one caller that actually made the call."""
@@ -41,7 +46,13 @@ class SingleFlight(Generic[T]):
                 return await self._lead(key, call), True
             # Waiting with ``wait`` (not ``shield``): our own cancellation stops our wait and
             # leaves the flight alone; the flight's end is read below, not raised into us.
-            await asyncio.wait({future})
+            self._waiting[key] = self._waiting.get(key, 0) + 1
+            try:
+                await asyncio.wait({future})
+            finally:
+                left = self._waiting.pop(key) - 1
+                if left:
+                    self._waiting[key] = left
             if _leader_only(future):
                 continue  # the leader's own failure: lead (or join) a new flight
             return future.result(), False

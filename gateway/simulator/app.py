@@ -140,15 +140,18 @@ class Simulator:
         self.control.inject(status, times, route, retry_after)
 
     def inject_fault(self, kind: str, *, route: str | None = None, times: int = 1,
-                     status: int = 500, retry_after: float | None = None, delay: float = 0.0) -> None:
+                     status: int = 500, retry_after: float | None = None, delay: float = 0.0,
+                     key: str | None = None) -> None:
         """The next ``times`` requests to ``route`` (any when None) meet a fault of ``kind``.
 
         Kinds (``control.FAULT_KINDS``): status (answer ``status``, with Retry-After when
         given), delay (wait ``delay`` s, then answer), reset (drop the connection mid-body),
         truncated, malformed, empty, html, endless-cursor, repeat-cursor. A paged walk uses one
-        of ``times`` per page; ``clear_faults()`` ends a fault early.
+        of ``times`` per page; ``clear_faults()`` ends a fault early. With ``key``, only
+        requests made with that key's school meet the fault (the other school is well).
         """
-        self.control.inject(status, times, route, retry_after, kind, delay)
+        school = self.school_for(key).code if key is not None else None
+        self.control.inject(status, times, route, retry_after, kind, delay, school)
 
     def clear_faults(self, route: str | None = None) -> None:
         self.control.clear_faults(route)

@@ -55,6 +55,7 @@ class Fault:
     retry_after: float | None
     kind: str = "status"
     delay: float = 0.0
+    school: str | None = None  # only requests with this school's key (None: any)
 
 
 @dataclass(slots=True)
@@ -103,22 +104,23 @@ class Control:
                     del self.requests[:MAX_LOGGED // 2]  # the oldest half goes
 
     def inject(self, status: int, times: int, route: str | None, retry_after: float | None,
-               kind: str = "status", delay: float = 0.0) -> None:
+               kind: str = "status", delay: float = 0.0, school: str | None = None) -> None:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; one of {sorted(FAULT_KINDS)}")
         with self._lock:
-            self.faults.append(Fault(status, times, route, retry_after, kind, delay))
+            self.faults.append(Fault(status, times, route, retry_after, kind, delay, school))
 
     def clear_faults(self, route: str | None = None) -> None:
         """Drop pending faults (of one route, or all): the upstream has recovered."""
         with self._lock:
             self.faults[:] = [f for f in self.faults if route is not None and f.route != route]
 
-    def take_fault(self, route: str) -> Fault | None:
-        """The first pending fault matching ``route``, used up by one."""
+    def take_fault(self, route: str, school: str | None = None) -> Fault | None:
+        """The first pending fault matching ``route`` (and the key's school), used up by one."""
         with self._lock:
             for fault in self.faults:
-                if fault.remaining > 0 and fault.route in (None, route):
+                if fault.remaining > 0 and fault.route in (None, route) \
+                        and fault.school in (None, school):
                     fault.remaining -= 1
                     if fault.remaining == 0:
                         self.faults.remove(fault)

@@ -221,10 +221,10 @@ class GO4SchoolsApi:
         # during the latency still made the call, and a late waker cannot steal a later fault.
         epoch = sim.control.epoch
         sim.control.count(route.name)
-        fault = sim.control.take_fault(route.name)
+        school = sim.school_by_key(bearer(request))
+        fault = sim.control.take_fault(route.name, school.code if school else None)
         if sim.config.latency_ms > 0:
             await asyncio.sleep(sim.config.latency_ms / 1000)
-        school = sim.school_by_key(bearer(request))
         status = 500
         try:
             response = await self._answer(route, request, school, fault)
