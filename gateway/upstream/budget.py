@@ -10,6 +10,18 @@ follows the request into every task it spawns). Upstream code asks two things:
   (public code LIMIT_EXCEEDED) once the request has spent its allowance.
 
 Code with no budget in scope (the CLI, background refreshes, tests) runs unbounded.
+
+How the upstream layer uses it (``caller.UpstreamCaller``):
+
+- ``charge(route)`` once per HTTP request sent: every page of a walk, every day of a
+  range, and every retry (the allowance bounds the load put on the upstream); a call
+  refused by an open circuit is not sent and not charged. A walk shared by several
+  requests runs in, and is charged to, the request that started it.
+- ``remaining()`` bounds the waits: a retry's backoff or a ``Retry-After`` is taken only
+  while it fits (a longer Retry-After answers RATE_LIMITED with ``retryAfter`` at once),
+  each attempt's timeout is cut to what is left, and waiting for an upstream slot stops at
+  the deadline. With no budget (or no deadline) in scope the bound is the upstream timeout
+  x retries, counted from the start of the call.
 """
 
 from __future__ import annotations
