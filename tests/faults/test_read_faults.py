@@ -170,3 +170,19 @@ async def test_a_retry_after_that_fits_is_waited_for(gw: Gateway, fresh_sim: Sim
         == expected["subjects"]
     assert fresh_sim.counts["subjects"] == 2
     assert spent.calls == sum(fresh_sim.counts.values())
+
+
+async def test_a_reset_in_process_is_a_field_error_not_internal(
+        make_gateway: GatewayFactory, fresh_sim: Simulator) -> None:
+    """Demo mode (the simulator in-process): an app failing mid-answer reads as a reset."""
+    demo = make_gateway(upstream_retries=RETRIES, upstream_backoff=0.01, upstream_backoff_max=0.05)
+    fresh_sim.clear_faults()
+    await current_year(fresh_sim)
+    fresh_sim.reset()
+    fresh_sim.inject_fault("reset", route="subjects", times=1000)
+    answer = await demo.gql(QUERY)
+    assert _field_error(answer, "subjects")["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
+    assert fresh_sim.counts["subjects"] == RETRIES + 1
+    fresh_sim.clear_faults()
+    again = await demo.gql(QUERY)
+    assert "errors" not in again, again
