@@ -31,6 +31,7 @@ from gateway.resources.normalise import normalise
 from gateway.resources.table import Table
 from gateway.resources.tenant import Tenant
 from gateway.resources.ttl import ttl_for
+from gateway.upstream import budget
 from gateway.upstream.errors import UpstreamProtocolError, UpstreamUnauthorized
 from gateway.upstream.go4schools import GO4SchoolsClient
 
@@ -79,7 +80,13 @@ class ResourceStore:
                 metrics.CACHE_EVENTS.labels(key.route, "replica").inc()
                 return Loaded(cached, 0)
         if token is None:
-            deadline = time.monotonic() + self.lock_timeout
+            # Wait for the other replica no longer than the lock lasts or the request has left.
+            wait = self.lock_timeout
+            request = budget.current()
+            left = request.remaining() if request is not None else None
+            if left is not None:
+                wait = min(wait, left)
+            deadline = time.monotonic() + wait
             pause = POLL_FIRST
             while time.monotonic() < deadline:
                 await asyncio.sleep(pause)
@@ -98,6 +105,8 @@ class ResourceStore:
                         metrics.CACHE_EVENTS.labels(key.route, "replica").inc()
                         return Loaded(cached, 0)
                     break
+            if request is not None:
+                request.check_deadline(key.route)  # out of time: LIMIT_EXCEEDED, not a late walk
         try:
             return await self._walk(tenant, key)
         finally:

@@ -106,6 +106,10 @@ class CircuitBreaker:
             raise UpstreamUnavailable(f"{self.source} is not answering; the gateway stopped calling it for a while",
                                       route=route, source=self.source)
 
+    def forget(self) -> None:
+        """No longer report state changes (the breaker was evicted from its tenant table)."""
+        self._on_change = None
+
     def end_trial(self) -> None:
         """The trial call is over; if it gave no verdict, the next caller may try."""
         self._trial = False
@@ -185,6 +189,7 @@ class TenantGates:
         if victim is None:
             victim = next(iter(self._gates))  # every gate busy: its callers keep their reference
         gate = self._gates.pop(victim)
+        gate.circuit.forget()
         if gate.circuit.state != "closed":
             self._circuit_changed(False)
 

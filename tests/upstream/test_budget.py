@@ -242,3 +242,46 @@ async def test_an_upstream_error_is_still_shared_by_the_followers(fresh_sim: Sim
     finally:
         fresh_sim.clear_faults()
         await made.aclose()
+
+
+# --- waiting for another replica's walk ------------------------------------------------------
+
+class StalledUpstream:
+    """A resource walk that stalls until ``release``; ``entered`` is set once it has begun."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def fetch(self, route: str, credential: Credential, params: dict[str, Any]) -> Any:
+        from gateway.upstream.go4schools import Fetched
+
+        self.calls += 1
+        self.entered.set()
+        await self.release.wait()
+        return Fetched([{"id": 1}], 1)
+
+
+@pytest.mark.redis
+async def test_waiting_for_another_replicas_walk_stops_at_the_deadline(redis_server: Any) -> None:
+    from gateway.resources.cache import build_cache
+
+    redis_server.flush()
+    upstream = StalledUpstream()
+    caches = [build_cache(redis_server.url), build_cache(redis_server.url)]
+    a, b = (ResourceStore(upstream, cache, lock_timeout=30) for cache in caches)  # type: ignore[arg-type]
+    tenant, key = Tenant(KEY), rk("students", 2027)
+    try:
+        holder = asyncio.create_task(a.load(tenant, key))
+        await upstream.entered.wait()  # replica a holds the walk lock
+        with budget.bound(RequestBudget(timeout=0.3)), pytest.raises(UpstreamLimitExceeded) as info:
+            await b.load(tenant, key)  # would wait the 30 s lock; the request has 0.3 s
+        assert info.value.limit == "deadline"
+        assert upstream.calls == 1  # b did not walk it too
+        upstream.release.set()
+        await holder
+    finally:
+        upstream.release.set()
+        for cache in caches:
+            await cache.close()
