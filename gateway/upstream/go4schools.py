@@ -97,13 +97,13 @@ class GO4SchoolsClient:
             if not body.get("has_more"):
                 break
             following = body.get("cursor")
+            if isinstance(following, dict | list):
+                raise UpstreamProtocolError(f"{route.title} answered an unreadable cursor",
+                                            route=route.name)
             if following is None or following == cursor or following in seen:
                 # Unchanged (or seen before): the walk would go round for ever; stop at once.
                 raise UpstreamProtocolError(
                     f"{route.title} said it had more pages but gave no new cursor", route=route.name)
-            if isinstance(following, dict | list):
-                raise UpstreamProtocolError(f"{route.title} answered an unreadable cursor",
-                                            route=route.name)
             cursor = following
             seen.add(cursor)
         return Fetched(items, pages)
