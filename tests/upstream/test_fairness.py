@@ -206,3 +206,21 @@ async def test_per_tenant_gates_are_bounded_and_keep_an_open_circuit(
     assert gate is not None and gate.circuit.state == "open"
     with pytest.raises(UpstreamUnavailable):
         await _get(caller, "/ok", "failing")
+
+
+async def test_waiting_for_a_slot_stops_at_the_request_deadline(
+        held: tuple[HeldUpstream, httpx.AsyncClient]) -> None:
+    from gateway.upstream import budget
+    from gateway.upstream.budget import RequestBudget
+    from gateway.upstream.errors import UpstreamLimitExceeded
+
+    upstream, client = held
+    caller = _caller(client, tenant_concurrency=1)
+    busy = asyncio.create_task(_get(caller, "/hold", "a"))
+    await upstream.wait_for("/hold", 1)  # school a's only slot is taken
+    with budget.bound(RequestBudget(timeout=0.2)), pytest.raises(UpstreamLimitExceeded) as info:
+        await _get(caller, "/hold", "a")
+    assert info.value.limit == "deadline"
+    assert upstream.arrived["/hold"] == 1  # never sent
+    upstream.release.set()
+    assert await busy == 200
