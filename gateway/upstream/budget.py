@@ -35,29 +35,52 @@ from gateway.upstream.errors import UpstreamLimitExceeded
 
 
 class RequestBudget:
-    """A deadline (monotonic seconds) and an upstream-call allowance for one request."""
+    """A deadline (monotonic seconds) and an upstream-call allowance for one request.
 
-    __slots__ = ("deadline", "max_calls", "calls", "timeout", "_clock")
+    A budget bound inside another (``bound()`` with one already in scope, e.g. a test's
+    or a batch's around a request's) is also held to the enclosing one: its charges count
+    there too and its time left is the smaller of the two.
+    """
+
+    __slots__ = ("deadline", "max_calls", "calls", "timeout", "parent", "_clock")
 
     def __init__(self, *, timeout: float | None = None, max_calls: int | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 parent: RequestBudget | None = None) -> None:
         self._clock = clock
         self.timeout = timeout
         self.deadline = clock() + timeout if timeout is not None else None
         self.max_calls = max_calls
         self.calls = 0
+        self.parent = parent
 
     def remaining(self) -> float | None:
         """Seconds left before the deadline, never negative; ``None`` when there is none."""
-        if self.deadline is None:
-            return None
-        return max(0.0, self.deadline - self._clock())
+        own = None if self.deadline is None else max(0.0, self.deadline - self._clock())
+        outer = self.parent.remaining() if self.parent is not None else None
+        if own is None:
+            return outer
+        return own if outer is None else min(own, outer)
+
+    def binding_timeout(self) -> float | None:
+        """The timeout (seconds) of the budget, this or an enclosing one, whose deadline comes first."""
+        best: tuple[float, float] | None = None
+        node: RequestBudget | None = self
+        while node is not None:
+            if node.deadline is not None and node.timeout is not None:
+                left = node.deadline - node._clock()
+                if best is None or left < best[0]:
+                    best = (left, node.timeout)
+            node = node.parent
+        return best[1] if best else None
 
     def expired(self) -> bool:
         left = self.remaining()
         return left is not None and left <= 0.0
 
     def check_deadline(self, route: str = "") -> None:
+        if self.parent is not None:
+            self.parent.check_deadline(route)
         if self.expired():
             assert self.timeout is not None
             raise UpstreamLimitExceeded(
@@ -71,6 +94,8 @@ class RequestBudget:
             raise UpstreamLimitExceeded(
                 f"This request needs more than {self.max_calls} upstream calls",
                 route=route, limit="upstreamCalls", value=self.calls + n, max=self.max_calls)
+        if self.parent is not None:
+            self.parent.charge(route, n)  # may refuse: then neither counts the call
         self.calls += n
 
 
@@ -84,9 +109,22 @@ def current() -> RequestBudget | None:
 
 @contextmanager
 def bound(budget: RequestBudget | None) -> Iterator[RequestBudget | None]:
-    """Run the block (and tasks it creates) under ``budget``."""
+    """Run the block (and tasks it creates) under ``budget`` (held to any budget already in scope)."""
+    outer = _CURRENT.get()
+    if budget is not None and outer is not None and budget.parent is None and not _within(outer, budget):
+        budget.parent = outer
     token = _CURRENT.set(budget)
     try:
         yield budget
     finally:
         _CURRENT.reset(token)
+
+
+def _within(budget: RequestBudget, other: RequestBudget) -> bool:
+    """True when ``other`` is ``budget`` or one of its enclosing budgets (no cycles)."""
+    node: RequestBudget | None = budget
+    while node is not None:
+        if node is other:
+            return True
+        node = node.parent
+    return False

@@ -281,8 +281,9 @@ class UpstreamCaller:
     def _left(self, started: float) -> float | None:
         """Seconds this call may still spend waiting: the request's deadline, else timeout x retries."""
         request = budget.current()
-        if request is not None and request.deadline is not None:
-            return request.remaining()
+        left = request.remaining() if request is not None else None
+        if left is not None:
+            return left
         timeout, _ = self._timeouts()
         return timeout * max(self._policy.retries, 1) - (time.monotonic() - started)
 
@@ -448,7 +449,8 @@ class UpstreamCaller:
 
 
 def _deadline(request: budget.RequestBudget | None, route: str) -> UpstreamLimitExceeded:
-    limit = request.timeout if request is not None and request.timeout is not None else 0.0
+    timeout = request.binding_timeout() if request is not None else None
+    limit = timeout if timeout is not None else 0.0
     return UpstreamLimitExceeded(
         f"The request's deadline of {limit:g} s passed while waiting for {route or 'the upstream'}",
         route=route, limit="deadline", value=limit, max=limit)

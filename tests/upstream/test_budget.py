@@ -285,3 +285,29 @@ async def test_waiting_for_another_replicas_walk_stops_at_the_deadline(redis_ser
         upstream.release.set()
         for cache in caches:
             await cache.close()
+
+
+# --- budgets bound inside budgets ------------------------------------------------------------
+
+def test_a_budget_bound_inside_another_is_held_to_it() -> None:
+    clock = FakeClock()
+    outer = RequestBudget(timeout=5, max_calls=2, clock=clock)
+    inner = RequestBudget(timeout=30, max_calls=100, clock=clock)
+    with budget.bound(outer), budget.bound(inner):
+        assert budget.current() is inner and inner.parent is outer
+        assert inner.remaining() == 5  # the smaller of the two
+        inner.charge("school")
+        inner.charge("school")
+        assert (inner.calls, outer.calls) == (2, 2)  # counted in both
+        with pytest.raises(UpstreamLimitExceeded) as info:
+            inner.charge("school")
+        assert (info.value.limit, info.value.max) == ("upstreamCalls", 2)
+        assert (inner.calls, outer.calls) == (2, 2)  # a refused call counts nowhere
+        clock.now += 6
+        with pytest.raises(UpstreamLimitExceeded) as late:
+            inner.check_deadline("school")
+        assert (late.value.limit, late.value.max) == ("deadline", 5)
+        assert inner.binding_timeout() == 5
+    with budget.bound(inner), budget.bound(inner):  # the same budget again: no cycle
+        assert inner.parent is outer
+    assert budget.current() is None
