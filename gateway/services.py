@@ -8,6 +8,8 @@ from typing import Any
 from gateway.audit import AuditSink, build_sink
 from gateway.resources.assembly import AssemblyStore
 from gateway.resources.cache import ResourceCache, build_cache
+from gateway.resources.freshness import CredentialChecker, FreshCache
+from gateway.resources.seal import CacheSeal, parse_secrets
 from gateway.resources.store import ResourceStore
 from gateway.settings import Settings
 from gateway.tenancy import TenantResolver
@@ -31,6 +33,8 @@ class Services:
     schema: Any = None  # the strawberry schema (set by the app)
     graphiql_html: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
+    #: Re-confirms keys serving cached data (GO4GRAPH_CREDENTIAL_RECHECK).
+    credentials: CredentialChecker | None = None
 
     async def aclose(self) -> None:
         await self.upstreams.aclose()
@@ -68,10 +72,17 @@ def build_services(settings: Settings, *, transport: Any = None, simulator: Any 
                           circuit_failures=settings.circuit_failures,
                           circuit_reset=settings.circuit_reset))
     upstreams = Upstreams(config, transport)
-    cache = build_cache(settings.cache_url, timeout=settings.cache_timeout)
-    store = ResourceStore(upstreams.go4schools, cache, ttl_overrides=dict(settings.cache_ttls),
+    # Settings refuse a redis:// cache without a secret unless this is the demo school.
+    seal = (CacheSeal(parse_secrets(settings.cache_secret.get_secret_value()))
+            if settings.cache_secret is not None else CacheSeal.for_demo())
+    cache = build_cache(settings.cache_url, timeout=settings.cache_timeout, seal=seal)
+    checker = CredentialChecker(upstreams.go4schools, cache, interval=settings.credential_recheck)
+    fresh_cache = FreshCache(cache, checker)  # every read of cached data goes through it
+    store = ResourceStore(upstreams.go4schools, fresh_cache,
+                          ttl_overrides=dict(settings.cache_ttls),
                           lock_timeout=settings.cache_lock_timeout)
     tenancy = TenantResolver(settings, demo_key, demo_assembly, trust=trust)
-    assembly_store = AssemblyStore(upstreams.assembly, cache) if upstreams.assembly else None
+    assembly_store = AssemblyStore(upstreams.assembly, fresh_cache) if upstreams.assembly else None
     return Services(settings, upstreams, cache, store, tenancy, simulator,
-                    assembly_store=assembly_store, audit=build_sink(settings.audit_log))
+                    assembly_store=assembly_store, audit=build_sink(settings.audit_log),
+                    credentials=checker)
