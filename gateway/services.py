@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +16,7 @@ from gateway.resources.seal import CacheSeal, parse_secrets
 from gateway.resources.store import ResourceStore
 from gateway.settings import Settings
 from gateway.tenancy import TenantResolver
-from gateway.trust import load_schools
+from gateway.trust import SchoolsFileWatcher
 from gateway.upstream.caller import CallPolicy
 from gateway.upstream.http import UpstreamConfig, Upstreams, asgi_transport
 
@@ -44,7 +47,8 @@ class Services:
 def build_services(settings: Settings, *, transport: Any = None, simulator: Any = None) -> Services:
     """Everything a gateway process needs; ``transport`` lets tests point it at any ASGI app."""
     # Trust mode's schools file first: a bad file stops start-up before anything is opened.
-    trust = load_schools(settings.schools_file) if settings.schools_file is not None else None
+    trust = (SchoolsFileWatcher(settings.schools_file, poll=settings.schools_file_poll)
+             if settings.schools_file is not None else None)
     demo_key = None
     demo_assembly: dict[str, str] = {}
     if settings.demo:
@@ -86,3 +90,19 @@ def build_services(settings: Settings, *, transport: Any = None, simulator: Any 
     return Services(settings, upstreams, cache, store, tenancy, simulator,
                     assembly_store=assembly_store, audit=build_sink(settings.audit_log),
                     credentials=checker)
+
+
+def on_sighup(services: Services) -> Callable[[], None]:
+    """In trust mode, re-read the schools file on SIGHUP; returns what removes the handler."""
+    watcher = services.tenancy.trust
+    if not isinstance(watcher, SchoolsFileWatcher) or not hasattr(signal, "SIGHUP"):
+        return lambda: None
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGHUP, watcher.reload)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+        return lambda: None
+
+    def remove() -> None:
+        loop.remove_signal_handler(signal.SIGHUP)
+    return remove
