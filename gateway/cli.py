@@ -16,6 +16,10 @@ def _settings_or_exit():  # type: ignore[no-untyped-def]
             from gateway.trust import load_schools
 
             load_schools(settings.schools_file)
+        if settings.cache_url.startswith(("redis://", "rediss://")):  # a refused password: one line
+            from gateway.resources.redis_conn import check_redis
+
+            check_redis(settings.cache_url, timeout=max(settings.cache_timeout, 1.0))
         return settings
     except SettingsError as exc:
         print(f"go4graph: {exc}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from gateway.audit import AuditSink, build_sink
 from gateway.resources.assembly import AssemblyStore
 from gateway.resources.cache import ResourceCache, build_cache
 from gateway.resources.freshness import CredentialChecker, FreshCache
+from gateway.resources.redis_conn import check_redis
 from gateway.resources.seal import CacheSeal, parse_secrets
 from gateway.resources.store import ResourceStore
 from gateway.settings import Settings
@@ -21,6 +23,8 @@ from gateway.upstream.caller import CallPolicy
 from gateway.upstream.http import UpstreamConfig, Upstreams, asgi_transport
 
 DEMO_BASE = "http://demo-school.invalid"
+
+log = logging.getLogger("go4graph.services")
 
 
 @dataclass
@@ -79,6 +83,11 @@ def build_services(settings: Settings, *, transport: Any = None, simulator: Any 
     # Settings refuse a redis:// cache without a secret unless this is the demo school.
     seal = (CacheSeal(parse_secrets(settings.cache_secret.get_secret_value()))
             if settings.cache_secret is not None else CacheSeal.for_demo())
+    if settings.cache_url.startswith(("redis://", "rediss://")):
+        # A refused password or certificate stops start-up with one line; an outage does not.
+        outage = check_redis(settings.cache_url, timeout=max(settings.cache_timeout, 1.0))
+        if outage is not None:
+            log.warning(outage)
     cache = build_cache(settings.cache_url, timeout=settings.cache_timeout, seal=seal)
     checker = CredentialChecker(upstreams.go4schools, cache, interval=settings.credential_recheck)
     fresh_cache = FreshCache(cache, checker)  # every read of cached data goes through it

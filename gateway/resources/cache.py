@@ -31,6 +31,7 @@ from redis.exceptions import RedisError
 from gateway import metrics
 from gateway.resources.keys import ResourceKey
 from gateway.resources.normalise import normalise
+from gateway.resources.redis_conn import tls_options
 from gateway.resources.seal import CacheSeal, SealError
 from gateway.resources.table import Table
 from gateway.resources.tenant import Tenant
@@ -195,6 +196,7 @@ class RedisResourceCache:
         pool_kwargs: dict[str, Any] = {"socket_timeout": timeout}
         if parts.username:
             pool_kwargs["username"] = unquote(parts.username)
+        pool_kwargs.update(tls_options(url))  # rediss://…?ssl_ca_certs=… (gateway.resources.redis_conn)
         self._cache = RedisCache(
             serializer=NullSerializer(encoding=None), endpoint=parts.hostname or "127.0.0.1",
             port=parts.port or 6379, db=int(db),
