@@ -58,7 +58,9 @@ def check_redis(url: str, timeout: float = 2.0) -> str | None:
     cache already survives (queries go to the upstream): a warning line is returned instead.
     """
     import redis
+    from redis.backoff import NoBackoff
     from redis.exceptions import AuthenticationError, ConnectionError, RedisError, ResponseError
+    from redis.retry import Retry
 
     parts = urlsplit(url)
     where = describe(url)
@@ -67,7 +69,7 @@ def check_redis(url: str, timeout: float = 2.0) -> str | None:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
         ssl=parts.scheme == "rediss", socket_timeout=timeout, socket_connect_timeout=timeout,
-        **tls_options(url))
+        retry=Retry(NoBackoff(), 0), **tls_options(url))  # one try: the answer is the point
     try:
         client.ping()
     except AuthenticationError:
