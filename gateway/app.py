@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None, *, transport: Any = None,
         ready = all(v == "ok" for v in checks.values())
         body: dict[str, Any] = {"status": "ready" if ready else "not-ready", "checks": checks}
         if services.credentials is not None:  # issue 15: held school keys, re-confirmed when due
-            await services.credentials.confirm_all(services.tenancy.held_tenants())
+            await services.credentials.sweep(services.tenancy.held_tenants())
             # Reported, not a readiness failure: the other schools are still served.
             body["revokedSchoolKeys"] = sorted(services.credentials.revoked.values())
         return JSONResponse(body, status_code=200 if ready else 503)

@@ -48,6 +48,8 @@ log = logging.getLogger("go4graph.credentials")
 #: The reference's cheapest call that needs a valid key: one small object, no paging.
 CHECK_ROUTE = "school"
 _TIME = struct.Struct(">d")
+#: Longest a /readyz probe waits for the held keys' re-checks.
+SWEEP_WAIT = 0.5
 #: How long one replica's claim to make the check lasts (released as soon as it answers).
 CLAIM_SECONDS = 30.0
 
@@ -90,6 +92,8 @@ class CredentialChecker:
         self._flight: SingleFlight[bool] = SingleFlight()
         #: Held keys the upstream refused at their last check: tenant id -> school code.
         self.revoked: dict[str, str] = {}
+        self._sweeping: asyncio.Future[None] | None = None
+        self._refused_at: dict[str, float] = {}  # held keys: when last refused (sweeps wait)
 
     def fresh(self, tenant: Tenant) -> bool:
         at = self._confirmed.get(tenant.id)
@@ -103,8 +107,21 @@ class CredentialChecker:
         return ok
 
     async def confirm_all(self, tenants: Iterable[Tenant]) -> None:
-        """Re-confirm every due key (``/readyz`` sweeps the keys the gateway holds)."""
+        """Re-confirm every due key."""
         await asyncio.gather(*(self.confirm(t) for t in tenants), return_exceptions=True)
+
+    async def sweep(self, tenants: Iterable[Tenant], wait: float = SWEEP_WAIT) -> None:
+        """``/readyz``: re-confirm the keys the gateway holds that are due, waiting at most
+        ``wait`` seconds (a probe must answer quickly; a slow check finishes in the background
+        and shows at the next probe)."""
+        now = self.clock()
+        due = [t for t in tenants if not self.fresh(t)
+               and now - self._refused_at.get(t.id, -1e18) >= self.interval]
+        if not due:
+            return
+        if self._sweeping is None or self._sweeping.done():
+            self._sweeping = asyncio.ensure_future(self.confirm_all(due))
+        await asyncio.wait([self._sweeping], timeout=wait)
 
     async def _confirm(self, tenant: Tenant) -> bool:
         shared = await self._read(tenant)
@@ -118,6 +135,8 @@ class CredentialChecker:
             await self.client.fetch(CHECK_ROUTE, tenant.credential)
         except UpstreamUnauthorized:
             metrics.CREDENTIAL_CHECKS.labels(mode_of(tenant), "refused").inc()
+            if held(tenant):
+                self._refused_at[tenant.id] = self.clock()
             await self.refused(tenant)
             await self.cache.purge(tenant)
             log.warning("credential re-check: the upstream refused the key; cache purged",

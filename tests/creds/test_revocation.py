@@ -162,3 +162,23 @@ async def test_a_revoked_school_key_is_reported_on_readyz_and_in_metrics(
     assert (await gw.client.get("/readyz")).json()["revokedSchoolKeys"] == []
     assert gauge() == 0
     assert "errors" not in await gw.gql(ask, {"c": "DEMO"}, headers=bearer(tokens["a"]))
+
+
+async def test_readyz_checks_a_refused_school_key_once_per_interval(
+        make_replica: Callable[..., Gateway], clock: Clock, tmp_path: Any) -> None:
+    from tests.tenancy.conftest import write_schools
+
+    write_schools(tmp_path / "schools.json", {"a": ["DEMO"]})
+    gw = make_replica(schools_file=tmp_path / "schools.json", credential_recheck=INTERVAL)
+    sim = gw.sim
+    try:
+        sim.revoke(DEMO_KEY)
+        sim.reset()
+        for _ in range(3):  # probes every few seconds: one check for the interval
+            assert (await gw.client.get("/readyz")).json()["revokedSchoolKeys"] == ["DEMO"]
+        clock.advance(INTERVAL)
+        assert (await gw.client.get("/readyz")).json()["revokedSchoolKeys"] == ["DEMO"]
+        assert [(r.route, r.school) for r in sim.requests if r.school == "DEMO"] == [
+            ("school", "DEMO")] * 2
+    finally:
+        sim.revoke(DEMO_KEY, False)
