@@ -4,8 +4,8 @@
 ``redis://host:port/db`` keeps the raw upstream data as compact orjson bytes
 (zlib-compressed when large), sealed (``gateway.resources.seal``), in a shared
 Redis (aiocache's RedisCache) and normalises on read. Every key is built here and
-starts with the namespace and the tenant's hash, so one school's data can never answer another's request and
-no key or value holds a credential.
+starts with the namespace and the tenant's hash, so one school's data can never
+answer another's request and no key or value holds a credential.
 
 A Redis that stops answering costs little: operations time out quickly, the
 cache then refuses at once for a short back-off (``CacheUnavailable``) so
