@@ -48,6 +48,8 @@ log = logging.getLogger("go4graph.credentials")
 #: The reference's cheapest call that needs a valid key: one small object, no paging.
 CHECK_ROUTE = "school"
 _TIME = struct.Struct(">d")
+#: Most keys whose confirmation this process remembers (forgetting only costs a Redis read).
+MEMO_MAX = 50_000
 #: Longest a /readyz probe waits for the held keys' re-checks.
 SWEEP_WAIT = 0.5
 #: How long one replica's claim to make the check lasts (released as soon as it answers).
@@ -160,6 +162,9 @@ class CredentialChecker:
     async def accepted(self, tenant: Tenant) -> None:
         """The upstream just answered this key (a check, or a walk): record it, locally and shared."""
         now = self.clock()
+        if len(self._confirmed) >= MEMO_MAX:  # passthrough: one entry per working key seen
+            self._confirmed.clear()
+            self._written.clear()
         self._confirmed[tenant.id] = now
         if self.revoked.pop(tenant.id, None) is not None:
             metrics.REVOKED_SCHOOL_KEYS.set(len(self.revoked))
