@@ -182,3 +182,21 @@ async def test_readyz_checks_a_refused_school_key_once_per_interval(
             ("school", "DEMO")] * 2
     finally:
         sim.revoke(DEMO_KEY, False)
+
+
+async def test_a_revoked_server_key_is_reported_and_refused(
+        make_replica: Callable[..., Gateway], clock: Clock) -> None:
+    gw = make_replica(api_key=DEMO_KEY, allow_anonymous=True, credential_recheck=INTERVAL)
+    sim = gw.sim
+    warm = await gw.gql(QUERY)
+    assert "errors" not in warm
+    try:
+        sim.revoke(DEMO_KEY)
+        assert await gw.gql(QUERY) == warm  # inside the interval
+        clock.advance(INTERVAL)
+        assert (await gw.client.get("/readyz")).json()["revokedSchoolKeys"] == ["(server key)"]
+        data = await gw.gql(QUERY)
+        assert codes(data) == {"UNAUTHENTICATED"} and data["data"] is None
+        assert checks("refused", "server-key") >= 1
+    finally:
+        sim.revoke(DEMO_KEY, False)
