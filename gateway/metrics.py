@@ -35,7 +35,7 @@ CACHE_REJECTED = Counter("go4graph_cache_rejected", "Cache values dropped as unr
                          "seal (failed authentication: forged, moved, replayed or another secret's) "
                          "or format", ["backend", "reason"], registry=REGISTRY)
 CREDENTIAL_CHECKS = Counter("go4graph_credential_checks", "Upstream re-confirmations of a key "
-                            "serving cached data, by mode and outcome (accepted, refused, failed)",
+                            "serving cached data, by mode and outcome (accepted, refused, failed, skipped: no budget left)",
                             ["mode", "outcome"], registry=REGISTRY)
 REVOKED_SCHOOL_KEYS = Gauge("go4graph_revoked_school_keys", "School keys held by this gateway "
                             "(server key or schools file) that the upstream refused at their "

@@ -40,7 +40,7 @@ from gateway.resources.keys import ResourceKey
 from gateway.resources.seal import SealError
 from gateway.resources.table import Table
 from gateway.resources.tenant import Tenant
-from gateway.upstream.errors import UpstreamError, UpstreamUnauthorized
+from gateway.upstream.errors import UpstreamError, UpstreamLimitExceeded, UpstreamUnauthorized
 from gateway.upstream.go4schools import GO4SchoolsClient
 
 log = logging.getLogger("go4graph.credentials")
@@ -144,6 +144,11 @@ class CredentialChecker:
             log.warning("credential re-check: the upstream refused the key; cache purged",
                         extra={"tenant": tenant.id, "mode": mode_of(tenant),
                                "school": tenant.school_code})
+            return False
+        except UpstreamLimitExceeded:
+            # This request has no deadline or upstream calls left for the check: its cached
+            # reads become misses (which fail on the same limit), and nothing is recorded.
+            metrics.CREDENTIAL_CHECKS.labels(mode_of(tenant), "skipped").inc()
             return False
         except UpstreamError as exc:
             # The upstream could not say (module off, outage, limit): nothing is revoked, and the

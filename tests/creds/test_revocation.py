@@ -200,3 +200,35 @@ async def test_a_revoked_server_key_is_reported_and_refused(
         assert checks("refused", "server-key") >= 1
     finally:
         sim.revoke(DEMO_KEY, False)
+
+
+async def test_a_request_without_budget_for_the_check_gets_no_cached_data(clock: Clock) -> None:
+    """The check is an upstream call of the request: with no calls left it cannot be made, and
+    the key must not count as confirmed (a revoked key could otherwise spend its budget on
+    401s and then read the cache)."""
+    from gateway.resources.cache import MemoryResourceCache
+    from gateway.resources.freshness import CredentialChecker
+    from gateway.resources.tenant import Tenant
+    from gateway.shared.secrets import Credential
+    from gateway.upstream.budget import RequestBudget, bound, current
+
+    class BudgetedClient:  # charges the request's budget as the upstream caller does
+        calls = 0
+
+        async def fetch(self, route: str, credential: Any, params: Any = None) -> None:
+            budget = current()
+            if budget is not None:
+                budget.charge(route)
+            self.calls += 1
+
+    client = BudgetedClient()
+    checker = CredentialChecker(client, MemoryResourceCache(), interval=INTERVAL,  # type: ignore[arg-type]
+                                clock=clock)
+    tenant = Tenant(Credential(DEMO_KEY), caller="passthrough:x")
+    with bound(RequestBudget(max_calls=0)):
+        assert await checker.confirm(tenant) is False
+    assert client.calls == 0 and not checker.fresh(tenant)
+    assert checks("skipped") >= 1
+    with bound(RequestBudget(max_calls=1)):
+        assert await checker.confirm(tenant) is True
+    assert client.calls == 1 and checker.fresh(tenant)
