@@ -16,7 +16,7 @@ from gateway import metrics, tracing
 from gateway.graph.schema import schema
 from gateway.http.graphiql import graphiql_page, graphiql_routes
 from gateway.http.graphql import GraphQLEndpoint
-from gateway.services import build_services
+from gateway.services import build_services, on_sighup
 from gateway.settings import Settings, load_settings
 
 
@@ -41,17 +41,23 @@ def create_app(settings: Settings | None = None, *, transport: Any = None,
             checks["cache"] = "unreachable"
         checks["upstream"] = "circuit-open" if services.upstreams.go4schools.circuit_open else "ok"
         ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ready" if ready else "not-ready", "checks": checks},
-                            status_code=200 if ready else 503)
+        body: dict[str, Any] = {"status": "ready" if ready else "not-ready", "checks": checks}
+        if services.credentials is not None:  # issue 15: held school keys, re-confirmed when due
+            await services.credentials.sweep(services.tenancy.held_tenants())
+            # Reported, not a readiness failure: the other schools are still served.
+            body["revokedSchoolKeys"] = sorted(services.credentials.revoked.values())
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     async def metrics_view(request: Request) -> Response:
         return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        hup = on_sighup(services)  # trust mode: SIGHUP re-reads the schools file at once
         try:
             yield
         finally:
+            hup()
             await services.aclose()
 
     app = Starlette(routes=[

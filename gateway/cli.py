@@ -16,6 +16,10 @@ def _settings_or_exit():  # type: ignore[no-untyped-def]
             from gateway.trust import load_schools
 
             load_schools(settings.schools_file)
+        if settings.cache_url.startswith(("redis://", "rediss://")):  # a refused password: one line
+            from gateway.resources.redis_conn import check_redis
+
+            check_redis(settings.cache_url, timeout=max(settings.cache_timeout, 1.0))
         return settings
     except SettingsError as exc:
         print(f"go4graph: {exc}", file=sys.stderr)
@@ -68,16 +72,29 @@ def export_schema(args: argparse.Namespace) -> None:
 
 
 def token(args: argparse.Namespace) -> None:
-    from gateway.trust import new_token, token_hash
+    import orjson
 
+    from gateway.trust import new_token, parse_expiry, token_hash
+
+    expires = None
+    if args.expires:
+        try:
+            expires = parse_expiry(args.expires)
+        except ValueError as exc:
+            print(f"go4graph: --expires: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
     value = new_token()
     # The token once, on stdout, for the client; the file keeps only its hash.
     print(value)
-    print(token_hash(value), flush=True)
+    entry = token_hash(value)
+    if expires is not None:
+        stamp = expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+        entry = orjson.dumps({"hash": entry, "expires": stamp}).decode()
+    print(entry, flush=True)
     schools = ", ".join(args.school)
     print(f"go4graph: give the first line to the client (it is shown only this once); add the "
-          f"second to the \"tokens\" of school(s) {schools} in GO4GRAPH_SCHOOLS_FILE and "
-          f"restart the gateway", file=sys.stderr)
+          f"second to the \"tokens\" of school(s) {schools} in GO4GRAPH_SCHOOLS_FILE (the "
+          f"gateway picks the change up within seconds, or at once on SIGHUP)", file=sys.stderr)
 
 
 def manifest(args: argparse.Namespace) -> None:
@@ -122,6 +139,8 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("token", help="make a gateway token for trust mode (GO4GRAPH_SCHOOLS_FILE)")
     p.add_argument("--school", action="append", required=True, metavar="CODE",
                    help="the school code the token will read (repeat for several)")
+    p.add_argument("--expires", metavar="WHEN",
+                   help="when the token stops working: 2026-12-31 (midnight UTC) or 2026-12-31T00:00:00Z")
     p.set_defaults(func=token)
 
     p = sub.add_parser("manifest", help="print a trusted-documents manifest (sha256 -> document) for .graphql files or folders")

@@ -29,3 +29,14 @@ REVALIDATIONS = Counter("go4graph_revalidations", "Conditional requests answered
 UNPLANNED = Counter("go4graph_unplanned_loads",
                     "Resolver reads of a resource its query plan had not loaded (each is a per-object await)",
                     registry=REGISTRY)
+
+# --- cached personal data (issue 15): sealed values and credential re-checks -------------
+CACHE_REJECTED = Counter("go4graph_cache_rejected", "Cache values dropped as unreadable: reason "
+                         "seal (failed authentication: forged, moved, replayed or another secret's) "
+                         "or format", ["backend", "reason"], registry=REGISTRY)
+CREDENTIAL_CHECKS = Counter("go4graph_credential_checks", "Upstream re-confirmations of a key "
+                            "serving cached data, by mode and outcome (accepted, refused, failed, skipped: no budget left)",
+                            ["mode", "outcome"], registry=REGISTRY)
+REVOKED_SCHOOL_KEYS = Gauge("go4graph_revoked_school_keys", "School keys held by this gateway "
+                            "(server key or schools file) that the upstream refused at their "
+                            "last check", registry=REGISTRY)

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.audit import AuditSink, build_sink
 from gateway.resources.assembly import AssemblyStore
 from gateway.resources.cache import ResourceCache, build_cache
+from gateway.resources.freshness import CredentialChecker, FreshCache
+from gateway.resources.redis_conn import check_redis
+from gateway.resources.seal import CacheSeal, parse_secrets
 from gateway.resources.store import ResourceStore
 from gateway.settings import Settings
 from gateway.tenancy import TenantResolver
-from gateway.trust import load_schools
+from gateway.trust import SchoolsFileWatcher
 from gateway.upstream.caller import CallPolicy
 from gateway.upstream.http import UpstreamConfig, Upstreams, asgi_transport
 
 DEMO_BASE = "http://demo-school.invalid"
+
+log = logging.getLogger("go4graph.services")
 
 
 @dataclass
@@ -31,6 +40,8 @@ class Services:
     schema: Any = None  # the strawberry schema (set by the app)
     graphiql_html: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
+    #: Re-confirms keys serving cached data (GO4GRAPH_CREDENTIAL_RECHECK).
+    credentials: CredentialChecker | None = None
 
     async def aclose(self) -> None:
         await self.upstreams.aclose()
@@ -40,7 +51,8 @@ class Services:
 def build_services(settings: Settings, *, transport: Any = None, simulator: Any = None) -> Services:
     """Everything a gateway process needs; ``transport`` lets tests point it at any ASGI app."""
     # Trust mode's schools file first: a bad file stops start-up before anything is opened.
-    trust = load_schools(settings.schools_file) if settings.schools_file is not None else None
+    trust = (SchoolsFileWatcher(settings.schools_file, poll=settings.schools_file_poll)
+             if settings.schools_file is not None else None)
     demo_key = None
     demo_assembly: dict[str, str] = {}
     if settings.demo:
@@ -70,10 +82,38 @@ def build_services(settings: Settings, *, transport: Any = None, simulator: Any 
                           circuit_failures=settings.circuit_failures,
                           circuit_reset=settings.circuit_reset))
     upstreams = Upstreams(config, transport)
-    cache = build_cache(settings.cache_url, timeout=settings.cache_timeout)
-    store = ResourceStore(upstreams.go4schools, cache, ttl_overrides=dict(settings.cache_ttls),
+    # Settings refuse a redis:// cache without a secret unless this is the demo school.
+    seal = (CacheSeal(parse_secrets(settings.cache_secret.get_secret_value()))
+            if settings.cache_secret is not None else CacheSeal.for_demo())
+    if settings.cache_url.startswith(("redis://", "rediss://")):
+        # A refused password or certificate stops start-up with one line; an outage does not.
+        outage = check_redis(settings.cache_url, timeout=max(settings.cache_timeout, 1.0))
+        if outage is not None:
+            log.warning(outage)
+    cache = build_cache(settings.cache_url, timeout=settings.cache_timeout, seal=seal)
+    checker = CredentialChecker(upstreams.go4schools, cache, interval=settings.credential_recheck)
+    fresh_cache = FreshCache(cache, checker)  # every read of cached data goes through it
+    store = ResourceStore(upstreams.go4schools, fresh_cache,
+                          ttl_overrides=dict(settings.cache_ttls),
                           lock_timeout=settings.cache_lock_timeout)
     tenancy = TenantResolver(settings, demo_key, demo_assembly, trust=trust)
-    assembly_store = AssemblyStore(upstreams.assembly, cache) if upstreams.assembly else None
+    assembly_store = AssemblyStore(upstreams.assembly, fresh_cache) if upstreams.assembly else None
     return Services(settings, upstreams, cache, store, tenancy, simulator,
-                    assembly_store=assembly_store, audit=build_sink(settings.audit_log))
+                    assembly_store=assembly_store, audit=build_sink(settings.audit_log),
+                    credentials=checker)
+
+
+def on_sighup(services: Services) -> Callable[[], None]:
+    """In trust mode, re-read the schools file on SIGHUP; returns what removes the handler."""
+    watcher = services.tenancy.trust
+    if not isinstance(watcher, SchoolsFileWatcher) or not hasattr(signal, "SIGHUP"):
+        return lambda: None
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGHUP, watcher.reload)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+        return lambda: None
+
+    def remove() -> None:
+        loop.remove_signal_handler(signal.SIGHUP)
+    return remove

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     cache_timeout: float = Field(1.0, gt=0, le=30, description="Seconds one Redis operation may take before the cache is treated as down (queries then go to the upstream).")
     cache_lock_timeout: float = Field(10.0, gt=0, le=300, description="Seconds one replica's walk of a resource holds its Redis lock while other replicas wait for the result.")
 
+    # --- cached personal data (issue 15): sealed values, credential re-checks ------------
+    cache_secret: SecretStr | None = Field(None, description="Seals (encrypts and authenticates) every value written to Redis: a random string of 32+ characters (openssl rand -base64 32). During a rotation, new,old separated by a comma: the first seals, both open. Required with a redis:// cache and an upstream.")
+    credential_recheck: float = Field(60.0, ge=0, le=3600, description="Seconds a key's acceptance by the upstream counts for: a key serving cached data is re-confirmed with one cheap upstream call (GET Schools) at most this often, shared by replicas through the cache, so a revoked key stops reading within it (0: before every cached read).")
+    schools_file_poll: float = Field(2.0, gt=0, le=3600, description="Trust mode: seconds between looks at the schools file for changes (it is also re-read on SIGHUP).")
+
     # --- demo mode -----------------------------------------------------------
     demo_students: int = Field(1200, ge=10, le=20000, description="Size of the built-in demo school.")
     demo_page_size: int = Field(100, ge=1, le=10000, description="Page size of the built-in demo upstream.")
@@ -105,6 +110,16 @@ class Settings(BaseSettings):
         from gateway.resources.ttl import check_overrides
 
         return check_overrides(value)
+
+    @field_validator("cache_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        from gateway.resources.seal import parse_secrets
+
+        parse_secrets(value.get_secret_value())  # the message never shows the secret
+        return value
 
     @field_validator("schools_file")
     @classmethod
@@ -153,6 +168,11 @@ class Settings(BaseSettings):
                     "GO4GRAPH_API_KEY alone would serve children's data without client "
                     "authentication: set GO4GRAPH_ALLOW_ANONYMOUS=true only behind an "
                     "authenticating proxy, or use GO4GRAPH_SCHOOLS_FILE with gateway tokens")
+        if self.upstream_url is not None and self.cache_secret is None \
+                and self.cache_url.startswith(("redis://", "rediss://")):
+            raise ValueError("GO4GRAPH_CACHE_SECRET: needed with a redis:// cache, which would "
+                             "otherwise hold children's data in clear; set a random string of "
+                             "32+ characters (openssl rand -base64 32), the same on every replica")
         if self.assembly_token is not None and self.assembly_url is None and self.upstream_url:
             raise ValueError("GO4GRAPH_ASSEMBLY_TOKEN needs GO4GRAPH_ASSEMBLY_URL")
         if self.assembly_token is not None and self.api_key is None and self.upstream_url:

@@ -18,7 +18,7 @@ from gateway.settings import Settings
 from gateway.shared.secrets import Credential
 
 if TYPE_CHECKING:
-    from gateway.trust import Trust
+    from gateway.trust import SchoolsFileWatcher, Trust
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,8 @@ class TenantResolver:
     """Maps a request's headers to the tenants it may read. Secrets never leave ``Credential``."""
 
     def __init__(self, settings: Settings, demo_key: str | None = None,
-                 demo_assembly: Mapping[str, str] | None = None, trust: Trust | None = None) -> None:
+                 demo_assembly: Mapping[str, str] | None = None,
+                 trust: Trust | SchoolsFileWatcher | None = None) -> None:
         self.settings = settings
         self.trust = trust
         self._demo = Credential(demo_key) if demo_key else None
@@ -70,6 +71,8 @@ class TenantResolver:
                 return Resolved({}, "Send 'Authorization: Bearer <gateway token>' to read a school")
             tenants = self.trust.tenants_for(token)
             if not tenants:
+                if self.trust.expired(token):
+                    return Resolved({}, "This gateway token has expired")
                 return Resolved({}, "This gateway token is not recognised")
             return Resolved(tenants)
         if self.settings.demo:
@@ -85,6 +88,15 @@ class TenantResolver:
             return Resolved({}, "Send 'Authorization: Bearer <school API key>' to read a school")
         return Resolved({None: self._tenant(Credential(token), "passthrough",
                                             headers.get("x-assembly-token"))})
+
+    def held_tenants(self) -> list[Tenant]:
+        """The school keys this gateway holds itself (server key, schools file): re-confirmed
+        by ``/readyz`` and reported there when the upstream refuses one."""
+        if self.trust is not None:
+            return self.trust.school_tenants()
+        if self._server is not None and not self.settings.demo:
+            return [Tenant(self._server, assembly=self._server_assembly, caller="server-key")]
+        return []
 
     def _tenant(self, credential: Credential, how: str, assembly: str | None = None) -> Tenant:
         assembly_cred = Credential(assembly) if assembly else self._demo_assembly.get(credential.fingerprint)

@@ -2,10 +2,10 @@
 
 ``memory://`` keeps normalised tables in process (aiocache's SimpleMemoryCache);
 ``redis://host:port/db`` keeps the raw upstream data as compact orjson bytes
-(zlib-compressed when large) in a shared Redis (aiocache's RedisCache) and
-normalises on read. Every key is built here and starts with the namespace and
-the tenant's hash, so one school's data can never answer another's request and
-no key or value holds a credential.
+(zlib-compressed when large), sealed (``gateway.resources.seal``), in a shared
+Redis (aiocache's RedisCache) and normalises on read. Every key is built here and
+starts with the namespace and the tenant's hash, so one school's data can never
+answer another's request and no key or value holds a credential.
 
 A Redis that stops answering costs little: operations time out quickly, the
 cache then refuses at once for a short back-off (``CacheUnavailable``) so
@@ -28,8 +28,11 @@ from aiocache import RedisCache, SimpleMemoryCache
 from aiocache.serializers import NullSerializer
 from redis.exceptions import RedisError
 
+from gateway import metrics
 from gateway.resources.keys import ResourceKey
 from gateway.resources.normalise import normalise
+from gateway.resources.redis_conn import tls_options
+from gateway.resources.seal import CacheSeal, SealError
 from gateway.resources.table import Table
 from gateway.resources.tenant import Tenant
 
@@ -185,12 +188,15 @@ class RedisResourceCache:
     name = "redis"
 
     def __init__(self, url: str, *, timeout: float = 1.0, retry_after: float = 5.0,
-                 local_entries: int = 256) -> None:
+                 local_entries: int = 256, seal: CacheSeal | None = None) -> None:
+        #: Seals every value written (gateway.resources.seal); None: the demo mode's public key.
+        self.seal = seal or CacheSeal.for_demo()
         parts = urlsplit(url)
         db = (parts.path or "/").lstrip("/").split("/")[0] or "0"
         pool_kwargs: dict[str, Any] = {"socket_timeout": timeout}
         if parts.username:
             pool_kwargs["username"] = unquote(parts.username)
+        pool_kwargs.update(tls_options(url))  # rediss://…?ssl_ca_certs=… (gateway.resources.redis_conn)
         self._cache = RedisCache(
             serializer=NullSerializer(encoding=None), endpoint=parts.hostname or "127.0.0.1",
             port=parts.port or 6379, db=int(db),
@@ -279,10 +285,14 @@ class RedisResourceCache:
             return local[1]
         stamp, body = bytes(value[:STAMP_LEN]), bytes(value[STAMP_LEN:])
         try:
-            table = normalise(key.route, self._decode(body))
-        except (ValueError, zlib.error):
+            table = normalise(key.route, self._decode(self.seal.open(body, k.encode() + stamp)))
+        except (ValueError, zlib.error) as exc:
+            sealed = isinstance(exc, SealError)  # forged, moved, another secret's, or replayed
+            metrics.CACHE_REJECTED.labels(self.name, "seal" if sealed else "format").inc()
             log.warning("unreadable cache value dropped", extra={"backend": self.name,
-                                                                 "route": key.route})
+                                                                 "route": key.route,
+                                                                 "reason": str(exc) if sealed
+                                                                 else type(exc).__name__})
             await self._call(self._cache.delete(k))
             return None
         self._remember(k, stamp, table)
@@ -297,7 +307,8 @@ class RedisResourceCache:
         stamp = os.urandom(STAMP_LEN // 2).hex().encode()
         # The marker first: no value is ever left where a purge would not look for it.
         await self._call(self._client.set(marker_key(tenant), b"1", px=int(MARKER_TTL * 1000)))
-        await self._call(self._cache.set(k, stamp + body, ttl=float(ttl)))
+        sealed = self.seal.seal(body, k.encode() + stamp, ttl)
+        await self._call(self._cache.set(k, stamp + sealed, ttl=float(ttl)))
         self._remember(k, stamp, table)
 
     def _remember(self, k: str, stamp: bytes, table: Table) -> None:
@@ -352,9 +363,9 @@ class RedisResourceCache:
             pass
 
 
-def build_cache(url: str, *, timeout: float = 1.0) -> ResourceCache:
+def build_cache(url: str, *, timeout: float = 1.0, seal: CacheSeal | None = None) -> ResourceCache:
     if url.startswith("memory://"):
         return MemoryResourceCache()
     if url.startswith(("redis://", "rediss://")):
-        return RedisResourceCache(url, timeout=timeout)
+        return RedisResourceCache(url, timeout=timeout, seal=seal)
     raise ValueError(f"unsupported cache URL scheme: {url.split('://')[0]}")

@@ -134,6 +134,11 @@ class Simulator:
         if embargo is not None:
             mode.embargo = embargo
 
+    def revoke(self, key: str, revoked: bool = True) -> None:
+        """The school revokes ``key`` (every GO4Schools call with it answers 401) or, with
+        ``revoked=False``, issues it again. Kept across ``reset()``, like the other modes."""
+        self.control.mode(self.school_for(key).code).revoked = revoked
+
     def inject(self, status: int, *, times: int = 1, route: str | None = None,
                retry_after: float | None = None) -> None:
         """The next ``times`` requests to ``route`` (any route when None) answer ``status``."""

@@ -64,6 +64,7 @@ class SchoolMode:
     bromcom: bool = False
     attendance_mode_ok: bool = True
     embargo: bool = False
+    revoked: bool = False  # the school revoked its API key: every call answers 401
 
 
 class Control:

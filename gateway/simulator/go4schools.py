@@ -252,6 +252,8 @@ class GO4SchoolsApi:
         if school is None:
             raise SimError(401)
         mode = sim.control.mode(school.code)
+        if mode.revoked:
+            raise SimError(401)
         if route.module in mode.disabled:
             raise SimError(403, r.MODULE_DISABLED)
         if route.bromcom and mode.bromcom:

@@ -13,6 +13,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -27,10 +28,15 @@ def free_port() -> int:
 class RedisServer:
     port: int
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    #: Started with ``requirepass`` when set (the url then carries it).
+    password: str | None = None
+    #: Extra redis-server arguments (e.g. TLS ports and certificates).
+    extra: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self) -> RedisServer:
         binary = shutil.which("redis-server")
@@ -38,7 +44,8 @@ class RedisServer:
             pytest.skip("redis-server is not installed (CI installs it; apt-get install redis-server)")
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--protected-mode", "yes"],
+             "--appendonly", "no", "--protected-mode", "yes",
+             *(("--requirepass", self.password) if self.password else ()), *self.extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while not self.command("PING").startswith(b"+PONG"):
@@ -57,37 +64,62 @@ class RedisServer:
 
     def command(self, *args: str) -> bytes:
         """One command over a raw socket (no client library state to leak between tests)."""
-        parts = [f"*{len(args)}\r\n".encode()]
-        for a in args:
-            b = a.encode()
-            parts.append(b"$%d\r\n%s\r\n" % (len(b), b))
+        commands = [("AUTH", self.password), args] if self.password else [args]
+        parts = []
+        for command in commands:
+            parts.append(f"*{len(command)}\r\n".encode())
+            for a in command:
+                b = a.encode()
+                parts.append(b"$%d\r\n%s\r\n" % (len(b), b))
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
                 s.sendall(b"".join(parts))
-                return s.recv(65536)
+                answer = s.recv(65536)
+                if self.password:  # AUTH's answer first, then the command's
+                    while answer.count(b"\r\n") < 2:
+                        more = s.recv(65536)
+                        if not more:
+                            break
+                        answer += more
+                    first, _, answer = answer.partition(b"\r\n")
+                    if not first.startswith(b"+OK"):
+                        return first
+                return answer
         except OSError:
             return b""
 
     def flush(self) -> None:
         assert self.command("FLUSHALL").startswith(b"+OK")
 
-    def dump(self) -> dict[bytes, bytes]:
-        """Every key and value (cache values decompressed), for secret checks."""
-        import redis
+    def dump(self, seal: Any = None) -> dict[bytes, bytes]:
+        """Every key and value (cache values opened with ``seal``, by default the demo mode's,
+        and decompressed), for secret checks."""
 
         from gateway.resources.cache import STAMP_LEN, ZLIB
+        from gateway.resources.seal import CacheSeal, SealError
 
-        client = redis.Redis(host="127.0.0.1", port=self.port)
+        seal = seal or CacheSeal.for_demo()
+        client = self.client()
         try:
             out: dict[bytes, bytes] = {}
             for k in client.scan_iter(count=1000):
                 value = client.get(k) or b""
+                try:
+                    value = value[:STAMP_LEN] + seal.open(value[STAMP_LEN:], k + value[:STAMP_LEN])
+                except SealError:
+                    pass  # not a cache value (a marker, a lock), or not sealed with this seal
                 if value[STAMP_LEN:STAMP_LEN + 1] == ZLIB:
                     value = value[:STAMP_LEN + 1] + zlib.decompress(value[STAMP_LEN + 1:])
                 out[k] = value
             return out
         finally:
             client.close()
+
+    def client(self) -> Any:
+        """A plain redis-py client (authenticated when the server wants a password)."""
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=self.port, password=self.password)
 
 
 @pytest.fixture(scope="session")

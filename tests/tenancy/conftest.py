@@ -19,6 +19,9 @@ from tests.conftest import SECRETS, Gateway
 
 UPSTREAM = "http://sim/customer/v1"
 KEYS = {"DEMO": DEMO_KEY, "DEMO2": SECOND_KEY}
+#: The cache secret of these gateways (a redis:// cache with an upstream needs one).
+CACHE_SECRET = "tenancy-tests-cache-secret-0123456789abcdef"
+SECRETS.add(CACHE_SECRET)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -42,6 +45,7 @@ async def make_upstream_gateway(fresh_sim: Simulator) -> AsyncIterator[Callable[
     made: list[Gateway] = []
 
     def make(**overrides: Any) -> Gateway:
+        overrides.setdefault("cache_secret", CACHE_SECRET)
         settings = load_settings(upstream_url=UPSTREAM, **overrides)
         app = create_app(settings, transport=httpx.ASGITransport(app=fresh_sim.app))
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
