@@ -50,18 +50,17 @@ def _payload(method: str, query_string: bytes, headers: Headers, body: bytes) ->
     if method == "GET":
         params = parse_qs(query_string.decode("latin-1"))
         return {k: v[0] for k, v in params.items() if v}
-    kind = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if kind == "application/x-www-form-urlencoded":
-        params = parse_qs(body.decode("utf-8", "replace"))
-        return {k: v[0] for k, v in params.items() if v}
-    if kind == "application/graphql":
-        return {"query": body.decode("utf-8", "replace")}
-    try:
+    try:  # whatever the content type says: a forged request's JSON hides behind text/plain or a form
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
-        text = body.decode("utf-8", "replace")
-        return {"query": text}  # multipart or garbage: judged by its words alone
-    return data if isinstance(data, dict) else {}
+        data = None
+    if isinstance(data, dict):
+        return data
+    text = body.decode("utf-8", "replace")
+    params = parse_qs(text)
+    if "query" in params:
+        return {k: v[0] for k, v in params.items() if v}
+    return {"query": text}  # application/graphql, multipart or garbage: judged by its words
 
 
 def asks_for_mutation(payload: dict[str, Any], max_tokens: int) -> bool:
