@@ -30,7 +30,7 @@ import orjson
 import strawberry
 from graphql import get_named_type
 
-from gateway.audit import Auditor, AuditUnavailable, bound, caller_request_id, keyed_hash, record
+from gateway.audit import Auditor, AuditUnavailable, bound, caller_request_id, record
 from gateway.graph.attendance import (
     Session,
     SessionMark,
@@ -169,7 +169,7 @@ class WriteAudit:
         state = getattr(self.ctx.request, "state", None)
         if state is not None:
             state.go4graph_audited = True  # the HTTP layer's catch-all need not record it again
-        extra = {"idempotency_key_hmac": self.key_hash} if self.key_hash else {}
+        extra = {"idempotency_key_sha256": self.key_hash} if self.key_hash else {}
         return record(action=ACTION, tenant=self.tenant, caller=self.caller, outcome=outcome,
                       request_id=self.request_id, caller_request_id=self.caller_request_id,
                       **extra, **fields)
@@ -525,7 +525,8 @@ class Mutation:
         ctx = info.context
         audit = WriteAudit(ctx)
         if idempotency_key is not None:
-            audit.key_hash = keyed_hash(audit.auditor.key, idempotency_key[:256])
+            # The same on every replica (a per-process audit key would not be): a digest, not the key.
+            audit.key_hash = hashlib.sha256(idempotency_key[:256].encode()).hexdigest()
         if len(inputs) > MAX_ROWS:
             err = _refuse("too-many-rows", f"At most {MAX_ROWS} rows in one call (this one has {len(inputs)})")
             await audit.refused(err, rows=len(inputs))

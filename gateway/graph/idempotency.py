@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from gateway.graph.errors import GatewayError, bad_input
@@ -76,6 +76,10 @@ class IdempotencyStore:
         self.cache = cache
         self.ttl = ttl
         self._inflight: dict[str, asyncio.Future[list[dict[str, Any]] | None]] = {}
+        #: Requests of this process waiting for another's save of the same key (observable in tests).
+        self.waiting = 0
+        #: How a wait for another replica's save sleeps between looks.
+        self.sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
 
     @classmethod
     def of(cls, services: Services) -> IdempotencyStore:
@@ -85,7 +89,7 @@ class IdempotencyStore:
         return store  # type: ignore[no-any-return]
 
     async def claim(self, tenant: Tenant, hashed: str, digest: str, *, hold: float,
-                    wait: float, sleep: Callable[[float], Any] = asyncio.sleep) -> Claim:
+                    wait: float) -> Claim:
         """The earlier outcome of ``hashed`` (a keyed hash of the client's key), or a claim on it.
 
         ``hold``: seconds a claim outlives a replica that died mid-save; ``wait``: seconds to
@@ -93,7 +97,11 @@ class IdempotencyStore:
         key = ResourceKey(KIND, None, hashed)
         local = f"{tenant.id}/{hashed}"
         while (running := self._inflight.get(local)) is not None:
-            await asyncio.shield(running)  # the same process is saving this key: its outcome next
+            self.waiting += 1  # the same process is saving this key: its outcome next
+            try:
+                await asyncio.shield(running)
+            finally:
+                self.waiting -= 1
         future: asyncio.Future[list[dict[str, Any]] | None] = asyncio.get_running_loop().create_future()
         self._inflight[local] = future  # before any await: a concurrent repeat waits on it
         try:
@@ -109,7 +117,7 @@ class IdempotencyStore:
                         "UPSTREAM_UNAVAILABLE", "A save with this idempotency key is still running "
                         "on another gateway replica: read the session marks back before trying "
                         "again", outcome="unknown")
-                await sleep(POLL)
+                await self.sleep(POLL)
                 waited += POLL
                 previous = await self._get(tenant, key, digest)
                 if previous is not None:

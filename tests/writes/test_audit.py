@@ -169,7 +169,7 @@ async def test_no_record_holds_a_upn_a_name_or_an_unbounded_caller_string(
     upns = {s["upn"] for s in facts.students if s.get("upn")} | {other_upn}
     assert not [u for u in upns if u in text]
     assert not [n for n in facts.names if n in text]
-    hashes = {"upn_hmac", "idempotency_key_hmac"}
+    hashes = {"upn_hmac", "idempotency_key_sha256"}
     for entry in log:
         for field, value in entry.items():
             if isinstance(value, str) and field not in hashes:
