@@ -80,8 +80,8 @@ class FileAuditSink:
     """JSON lines appended to a file, flushed and fsynced per record: nothing is lost on a crash.
 
     A file that cannot be opened or written raises from ``write`` (an ``OSError``), so the
-    write it was for is refused; start-up does not fail on it (``/readyz``-style checks and
-    the ``go4graph_audit_failures`` metric say so), so reads keep working.
+    write it was for is refused; start-up does not fail on it (an error is logged, and the
+    ``go4graph_audit_failures`` metric counts each refused record), so reads keep working.
     """
 
     def __init__(self, path: str) -> None:
@@ -183,10 +183,10 @@ class Auditor:
         if self.sink is None:
             return
         try:
-            if isinstance(self.sink, MemoryAuditSink):
-                self.sink.write(entry)
+            if isinstance(self.sink, MemoryAuditSink | StreamAuditSink):
+                self.sink.write(entry)  # no disk wait: not worth a thread hop
             else:
-                await asyncio.to_thread(self.sink.write, entry)
+                await asyncio.to_thread(self.sink.write, entry)  # fsync off the event loop
         except Exception as exc:
             AUDIT_FAILURES.labels(stage).inc()
             log.error("audit record not written", extra={"stage": stage, "outcome": entry.get("outcome"),
