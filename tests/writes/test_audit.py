@@ -183,3 +183,11 @@ async def test_no_record_holds_a_upn_a_name_or_an_unbounded_caller_string(
     assert {e["upn_hmac"] for e in saved} == {
         hmac.new(secret.encode(), u.encode(), hashlib.sha256).hexdigest() for u in posted}
     assert DEMO_KEY not in text
+
+
+async def test_the_server_request_id_is_the_answers_and_the_records(writer: Any, facts: Facts) -> None:
+    gw = writer()
+    r = await gw.client.post("/graphql", json={"query": MANY, "variables": {"inputs": [row(facts, 7)]}})
+    ids = {e["request_id"] for e in records(gw)}
+    assert ids == {r.headers["x-request-id"]}  # an operator can follow one request through both logs
+    assert all(e["caller_request_id"] is None for e in records(gw))

@@ -102,3 +102,11 @@ async def test_preflight_only_for_configured_origins(writer: Any) -> None:
 async def test_no_origin_is_allowed_by_default(gateway: Gateway) -> None:
     r = await gateway.client.options("/graphql", headers=_preflight("https://register.example.org"))
     assert r.status_code >= 400 and "access-control-allow-origin" not in r.headers
+
+
+async def test_graphiqls_own_request_shape_passes(gateway: Gateway, facts: Facts) -> None:
+    # GraphiQL.createFetcher POSTs JSON with these headers (the browser adds Origin on same-origin POSTs).
+    r = await gateway.client.post("/graphql", content=_body(facts), headers={
+        "content-type": "application/json", "accept": "application/json, multipart/mixed",
+        "origin": "http://gateway"})
+    assert r.status_code == 200 and "errors" not in r.json(), r.text
