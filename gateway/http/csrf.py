@@ -30,8 +30,8 @@ OPERATION_PARAMS = frozenset({b"query", b"documentId", b"extensions", b"operatio
 
 MESSAGE = ("This request has been blocked as a potential cross-site request forgery (CSRF): send it "
            "with a Content-Type other than text/plain, application/x-www-form-urlencoded or "
-           "multipart/form-data (application/json, say), or with one of the headers "
-           + ", ".join(PREFLIGHT_HEADERS))
+           "multipart/form-data (application/json, say), or with a non-empty value for one of the "
+           "headers " + ", ".join(PREFLIGHT_HEADERS))
 
 
 def content_type(headers: dict[bytes, bytes]) -> str | None:
@@ -45,8 +45,8 @@ def content_type(headers: dict[bytes, bytes]) -> str | None:
 
 def preflighted(headers: dict[bytes, bytes]) -> bool:
     """True when a browser could only have sent this request after a CORS preflight."""
-    if any(name.encode() in headers for name in PREFLIGHT_HEADERS):
-        return True
+    if any(headers.get(name.encode(), b"").strip() for name in PREFLIGHT_HEADERS):
+        return True  # a non-empty value, as Apollo Server's preventCsrf asks
     kind = content_type(headers)
     return kind is not None and kind not in SIMPLE_TYPES
 

@@ -60,6 +60,8 @@ async def test_get_needs_the_header_and_never_runs_a_mutation(gateway: Gateway, 
     query = {"query": "{ school { name } }"}
     r = await gateway.client.get("/graphql", params=query)
     assert r.status_code == 400 and "cross-site" in r.json()["errors"][0]["message"]
+    r = await gateway.client.get("/graphql", params=query, headers={"apollo-require-preflight": ""})
+    assert r.status_code == 400  # an empty value proves nothing (Apollo's rule)
     r = await gateway.client.get("/graphql", params=query, headers={"apollo-require-preflight": "1"})
     assert r.status_code == 200 and r.json()["data"]["school"]["name"] == "Demo Academy"
     mutation = {"query": ONE, "variables": orjson.dumps({"input": row(facts)}).decode()}
