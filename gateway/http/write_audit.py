@@ -11,7 +11,8 @@ that asked for a mutation ends without any audit record, writes one ``refused`` 
 naming the refusal by a fixed word and its code — never the caller's text.
 
 It looks at a request only when its body or query string contains the word ``mutation``
-(queries pass through untouched) and reads at most ``PEEK`` bytes of a body for that.
+(or names a trusted document by its hash, when trusted documents are configured; queries
+pass through untouched) and reads at most ``PEEK`` bytes of a body for that.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.datastructures import Headers
 
 from gateway.audit import Auditor, AuditUnavailable, bound, caller_request_id, record
+from gateway.http.trusted import TrustedDocuments, load_manifest
 
 if TYPE_CHECKING:
     from gateway.services import Services
@@ -109,6 +111,10 @@ class MutationAudit:
         self.app = app
         self.services = services
         self.path = path
+        settings = services.settings
+        #: Trusted documents, to tell a mutation named only by its hash (None: none configured).
+        self._trusted = (TrustedDocuments(load_manifest(settings.trusted_documents), only=False)
+                         if settings.trusted_documents else None)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if (scope["type"] != "http" or scope["path"].rstrip("/") != self.path
@@ -150,7 +156,9 @@ class MutationAudit:
                     return {"type": "http.request", "body": body, "more_body": more}
                 return await receive()  # type: ignore[no-any-return]
 
-        candidate = b"mutation" in query_string or (not more and b"mutation" in body)
+        by_id = self._trusted is not None and any(
+            word in part for part in (query_string, body) for word in (b"documentId", b"persistedQuery"))
+        candidate = by_id or b"mutation" in query_string or (not more and b"mutation" in body)
         if not candidate:
             await self.app(scope, replay, send)
             return
@@ -170,6 +178,11 @@ class MutationAudit:
             return
         try:
             payload = _payload(scope["method"], query_string, headers, body)
+            if by_id and self._trusted is not None:  # a trusted document named by its hash
+                try:
+                    payload = {**payload, "query": self._trusted.resolve(payload)}
+                except ValueError:
+                    pass
             if not asks_for_mutation(payload, self.services.settings.max_tokens):
                 return
             await self._record(state, headers, payload, status, b"".join(answer))

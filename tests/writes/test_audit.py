@@ -25,6 +25,9 @@ from tests.writes.support import MANY, ONE, READ, TODAY, Facts, facts, gateway, 
 __all__ = ["facts", "gateway", "writer"]
 
 
+REGISTER = Path(__file__).resolve().parents[2] / "schema" / "examples" / "take_register.graphql"
+
+
 def failures(stage: str) -> float:
     return REGISTRY.get_sample_value("go4graph_audit_failures_total", {"stage": stage}) or 0.0
 
@@ -191,3 +194,20 @@ async def test_the_server_request_id_is_the_answers_and_the_records(writer: Any,
     ids = {e["request_id"] for e in records(gw)}
     assert ids == {r.headers["x-request-id"]}  # an operator can follow one request through both logs
     assert all(e["caller_request_id"] is None for e in records(gw))
+
+
+async def test_a_trusted_document_mutation_refused_before_its_resolver_is_audited(
+        writer: Any, facts: Facts, tmp_path: Path) -> None:
+    from gateway.http.trusted import manifest_for, sha256
+
+    register = REGISTER
+    manifest = tmp_path / "manifest.json"
+    manifest.write_bytes(orjson.dumps(manifest_for([register])))
+    gw = writer(trusted_documents=manifest, trusted_only=True)
+    r = await gw.client.post("/graphql", json={
+        "documentId": f"sha256:{sha256(register.read_text())}",
+        "variables": {"inputs": [row(facts, date="2026-02-30")]}})  # no such day: coercion refuses it
+    assert r.status_code == 200 and r.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    [entry] = records(gw)
+    assert (entry["outcome"], entry["problem"], entry["rows"]) == ("refused", "malformed-input", 1)
+    assert gw.sim.posted == []
