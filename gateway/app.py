@@ -8,14 +8,17 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway import metrics, tracing
 from gateway.graph.schema import schema
+from gateway.http.csrf import browser_middleware
 from gateway.http.graphiql import graphiql_page, graphiql_routes
 from gateway.http.graphql import GraphQLEndpoint
+from gateway.http.write_audit import MutationAudit
 from gateway.services import build_services, on_sighup
 from gateway.settings import Settings, load_settings
 
@@ -63,6 +66,12 @@ def create_app(settings: Settings | None = None, *, transport: Any = None,
     app = Starlette(routes=[
         Route("/graphql", endpoint, methods=["GET", "POST"]), *graphiql_routes(settings),
         Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics_view),
-    ], lifespan=lifespan)
+    ], lifespan=lifespan, middleware=_browser_and_audit(settings, services))
     app.state.services = services
     return app
+
+
+def _browser_and_audit(settings: Settings, services: Any) -> list[Middleware]:
+    """CORS (answers preflights), the write audit's catch-all, then CSRF prevention (issue 13)."""
+    cors, csrf = browser_middleware(settings.cors_origins)
+    return [cors, Middleware(MutationAudit, services=services), csrf]

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     # --- upstream fairness between schools (h-upstream, issue 12 item 4) ------------------
     upstream_tenant_concurrency: int = Field(6, ge=1, le=256, description="Upstream requests in flight at once for one school (credential), within GO4GRAPH_UPSTREAM_CONCURRENCY; each school also has its own circuit breaker.")
     upstream_max_tenants: int = Field(1000, ge=1, le=1000000, description="Schools (credentials) whose upstream slots and circuit breaker are kept at once; the least recently used are forgotten.")
+    # --- writes and browsers (issue 13: writes a school can trust) ----------------------------
+    audit_secret: SecretStr | None = Field(None, description="Key of the audit records' keyed hash (HMAC-SHA256) of the UPN posted; unset: a random key per process (hashes then match only within one process's records).")
+    write_window_days: int = Field(5, ge=0, le=60, description="Attendance may be written for today and this many school (open) days back; never the future, never another academic year than today's.")
+    idempotency_ttl: float = Field(86400.0, gt=0, le=7 * 86400, description="Seconds a register save's idempotency key keeps its first outcome (shared between replicas through the Redis cache when configured).")
+    cors_origins: list[str] = Field(default_factory=list, description='Browser origins allowed to call the gateway cross-site (CORS preflights answered for these only), as JSON, e.g. ["https://register.example.org"]; default none.')
 
     @field_validator("upstream_url", "assembly_url")
     @classmethod
@@ -127,6 +132,17 @@ class Settings(BaseSettings):
         if value is not None and not value.is_file():
             raise ValueError(f"no such file: {value}")
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        out = []
+        for origin in value:
+            origin = origin.strip().rstrip("/")
+            if origin == "*" or not origin.startswith(("http://", "https://")) or "/" in origin.split("//", 1)[1]:
+                raise ValueError(f"{origin!r} is not an origin like https://app.example.org (no '*', no path)")
+            out.append(origin)
+        return out
 
     @field_validator("rate_limit")
     @classmethod

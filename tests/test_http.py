@@ -42,10 +42,11 @@ async def test_bad_requests_are_400(gateway: Gateway) -> None:
 
 
 async def test_get_queries_work_and_mutations_need_post(gateway: Gateway) -> None:
-    r = await gateway.client.get("/graphql", params={"query": "{ school { name } }"})
+    preflight = {"apollo-require-preflight": "1"}  # CSRF prevention: a GET must prove it is not simple
+    r = await gateway.client.get("/graphql", params={"query": "{ school { name } }"}, headers=preflight)
     assert r.status_code == 200 and r.json()["data"]["school"]["name"] == "Demo Academy"
     r = await gateway.client.get("/graphql", params={
-        "query": "mutation { recordSessionAttendances(inputs: []) { index } }"})
+        "query": "mutation { recordSessionAttendances(inputs: []) { index } }"}, headers=preflight)
     assert r.status_code == 405
 
 

@@ -2,24 +2,35 @@
 
 A wrong mark about a child's attendance is a safeguarding matter, so every row
 is checked against what the gateway can know before anything is posted: the
-date is a day the school is open in an academic year it has, the student is
-the school's, the mark is in use for the year, the alias belongs to the mark,
-minutes late go with a late mark. Each attempt (refused, saved, failed or of
-unknown outcome) is audited. After a save the day's session marks are dropped
-from the request memo and the shared cache, so the next read shows the write.
-A POST that timed out is reported as an unknown outcome and never retried.
+date is in the write window (today and ``GO4GRAPH_WRITE_WINDOW_DAYS`` school days
+back, in today's academic year) and a day the school is open, the student is the
+school's, the mark is in use for the year, the alias belongs to the mark, minutes
+late go with a present or late mark. Every attempt is audited (``gateway.audit``),
+and the audit fails closed: no attempt record, no POST. After a save, and after a
+POST whose outcome is unknown, the day's session marks are dropped from the request
+memo and the shared cache, so the next read shows the upstream's truth. A POST that
+timed out (or answered a server error) is reported as an unknown outcome and never
+retried. A register save may carry an idempotency key (``gateway.graph.idempotency``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
+import hashlib
+import logging
+import math
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import orjson
 import strawberry
 from graphql import get_named_type
 
+from gateway.audit import Auditor, AuditUnavailable, bound, caller_request_id, record
 from gateway.graph.attendance import (
     Session,
     SessionMark,
@@ -28,20 +39,32 @@ from gateway.graph.attendance import (
     session_marks_key,
     summary_key,
 )
-from gateway.graph.base import parse_id
+from gateway.graph.base import parse_id, to_text
 from gateway.graph.context import Context, Info
-from gateway.graph.dates import OPEN, calendar_key, year_of
-from gateway.graph.errors import GatewayError, bad_input, upstream_extensions
+from gateway.graph.dates import OPEN, calendar_key, year_bounds, year_of
+from gateway.graph.errors import GatewayError, upstream_extensions
+from gateway.graph.idempotency import IdempotencyStore, check_key
 from gateway.graph.plan import Scope, planned, prefetch
 from gateway.graph.school import SCHOOL, tenant_for
 from gateway.graph.students import edu_key, students_key
 from gateway.resources.memo import Resources
+from gateway.resources.ttl import today as london_today
 from gateway.shared.upn import upn_problem
-from gateway.upstream.errors import UpstreamBadRequest, UpstreamError, UpstreamOutcomeUnknown
+from gateway.upstream.errors import (
+    UpstreamBadRequest,
+    UpstreamError,
+    UpstreamOutcomeUnknown,
+    UpstreamServerError,
+    UpstreamUnauthorized,
+)
+
+log = logging.getLogger("go4graph.write")
 
 ROUTE = "record-session-mark"
-#: Marks that say the student came late: the only ones that may carry minutes late.
-LATE_CODES = frozenset({"L", "U"})
+ACTION = "record-session-attendance"
+#: Marks that may carry minutes late: the present and late marks (the reference's own POST
+#: example records "/" with 10 minutes late; L and U are late before / after registers closed).
+MINUTES_CODES = frozenset({"/", "\\", "L", "U"})
 MAX_MINUTES_LATE = 300
 MAX_NOTES = 500
 MAX_ROWS = 200
@@ -55,13 +78,13 @@ CLAIM = (" Needs the Attendance - Session marks (write) (students.attendance.ses
 class SessionAttendanceInput:
     student_id: strawberry.ID | None = strawberry.field(default=None, description="The student's GO4Schools id (resolved to the UPN the upstream needs).")
     student_upn: str | None = strawberry.field(default=None, description="The student's UPN (13 characters; format and check letter are verified).")
-    date: dt.date = strawberry.field(description="The date of the session (yyyy-mm-dd); a day the school is open.")
+    date: dt.date = strawberry.field(description="The date of the session (yyyy-mm-dd): a day the school is open, within the write window (today and GO4GRAPH_WRITE_WINDOW_DAYS school days back, in today's academic year).")
     session: Session = strawberry.field(description="AM or PM.")
     code_id: strawberry.ID | None = strawberry.field(default=None, description="The attendance mark's id (GET Attendance Codes).")
     code: str | None = strawberry.field(default=None, description="The attendance mark's code text, e.g. \"/\", \"L\", \"N\".")
     alias_id: strawberry.ID | None = strawberry.field(default=None, description="An alias of the mark, by id; it must belong to the mark.")
     alias_code: str | None = strawberry.field(default=None, description="An alias of the mark, by its code text.")
-    minutes_late: int | None = strawberry.field(default=None, description=f"Minutes late, 0 to {MAX_MINUTES_LATE}; only with a late mark (L or U).")
+    minutes_late: int | None = strawberry.field(default=None, description=f"Minutes late, 0 to {MAX_MINUTES_LATE}; only with a present or late mark (/, \\, L or U), as the reference's own example records / with 10 minutes late.")
     notes: str | None = strawberry.field(default=None, description=f"A note for the session, at most {MAX_NOTES} characters.")
 
 
@@ -69,6 +92,7 @@ class SessionAttendanceInput:
 class RowError:
     code: str = strawberry.field(description="BAD_USER_INPUT, FORBIDDEN, UNAUTHENTICATED, RATE_LIMITED, UPSTREAM_UNAVAILABLE or INTERNAL.")
     message: str = strawberry.field(description="What was wrong, in words a teacher understands.")
+    outcome_unknown: bool = strawberry.field(default=False, description="True when GO4Schools' answer to the POST never came (a timeout, a reset connection, a server error): the mark may or may not have been saved. Read the session marks back before trying again; the gateway never retries it.")
 
 
 @strawberry.type(description="The outcome of one row of recordSessionAttendances, in input order.")
@@ -83,6 +107,109 @@ class SessionAttendanceResult:
         return self.saved
 
 
+
+# --- who is writing, and the audit of it --------------------------------------------------------
+
+class _Refused(GatewayError):
+    """A refusal before anything was posted, with the fixed word the audit record names it by."""
+
+    def __init__(self, problem: str, message: str, code: str = "BAD_USER_INPUT", **extensions: Any) -> None:
+        super().__init__(code, message, **extensions)
+        self.problem = problem
+
+
+def _refuse(problem: str, message: str, **extensions: Any) -> _Refused:
+    return _Refused(problem, message, **extensions)
+
+
+#: Audit words for refusals that arrive as public errors (authentication, tenancy, limits).
+_PROBLEM_OF_CODE = {"UNAUTHENTICATED": "authentication", "FORBIDDEN": "not-permitted",
+                    "LIMIT_EXCEEDED": "limit", "RATE_LIMITED": "rate-limited",
+                    "BAD_USER_INPUT": "bad-input", "UPSTREAM_UNAVAILABLE": "upstream-unavailable",
+                    "NOT_FOUND": "not-found", "INTERNAL": "internal"}
+
+
+def problem_of(err: GatewayError) -> str:
+    if isinstance(err, _Refused):
+        return err.problem
+    if err.extensions.get("reason") == "School Not Granted":
+        return "school-not-granted"
+    return _PROBLEM_OF_CODE.get(err.code, "refused")
+
+
+class WriteAudit:
+    """The audit records of one write request: who, which request, and each row's story."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.auditor = Auditor(ctx.services)
+        request = ctx.request
+        state = getattr(request, "state", None)
+        rid = getattr(state, "go4graph_request_id", None) if state is not None else None
+        if rid is None:
+            rid = uuid.uuid4().hex[:16]
+            if state is not None:
+                state.go4graph_request_id = rid
+        self.request_id = str(rid)
+        if state is not None and hasattr(state, "go4graph_caller_request_id"):
+            self.caller_request_id = state.go4graph_caller_request_id  # as sent, before the server's id
+        else:
+            headers = getattr(request, "headers", None)
+            self.caller_request_id = caller_request_id(headers.get("x-request-id") if headers is not None else None)
+        self.tenant: str | None = None
+        self.caller: str | None = None
+        if len(ctx.tenants) == 1:
+            only = next(iter(ctx.tenants.values()))
+            self.tenant, self.caller = only.id, only.caller
+        elif ctx.tenants:
+            self.caller = next(iter(ctx.tenants.values())).caller
+        self.key_hash: str | None = None
+
+    def _entry(self, outcome: str, fields: dict[str, Any]) -> dict[str, Any]:
+        state = getattr(self.ctx.request, "state", None)
+        if state is not None:
+            state.go4graph_audited = True  # the HTTP layer's catch-all need not record it again
+        extra = {"idempotency_key_sha256": self.key_hash} if self.key_hash else {}
+        return record(action=ACTION, tenant=self.tenant, caller=self.caller, outcome=outcome,
+                      request_id=self.request_id, caller_request_id=self.caller_request_id,
+                      **extra, **fields)
+
+    async def must(self, outcome: str, **fields: Any) -> None:
+        """Write a record the write depends on (raises AuditUnavailable)."""
+        await self.auditor.write(self._entry(outcome, fields), "attempt")
+
+    async def note(self, outcome: str, stage: str = "outcome", **fields: Any) -> None:
+        """Write a record after the fact: a failure is logged and counted, never hidden from the client."""
+        try:
+            await self.auditor.write(self._entry(outcome, fields), stage)
+        except AuditUnavailable:
+            pass
+
+    async def refused(self, err: GatewayError, **fields: Any) -> None:
+        await self.note("refused", "refusal", problem=problem_of(err), code=err.code, **fields)
+
+
+def _row_fields(row: SessionAttendanceInput, index: int | None, res: Resources | None) -> dict[str, Any]:
+    """What a record may say about a row as the caller sent it: nothing free-text, all bounded."""
+    student_id = None
+    try:
+        student_id = parse_id(row.student_id, "studentId") if row.student_id is not None else None
+    except GatewayError:
+        pass
+    year = year_of(row.date)
+    known: set[str] = set()
+    if res is not None and res.has(codes_key(year)):
+        known = set(res.get(codes_key(year)).unique("code"))
+    code = row.code.strip() if row.code else None
+    return {"row": index, "student_id": student_id, "date": row.date.isoformat(),
+            "session": row.session.value,
+            "mark_code": bound(code, 8) if code in known else None,
+            "minutes_late": row.minutes_late,
+            "notes_chars": len(row.notes) if row.notes is not None else None}
+
+
+# --- checks ------------------------------------------------------------------------------------
+
 @dataclass
 class _Checked:
     year: int
@@ -90,151 +217,246 @@ class _Checked:
     student_id: Any
 
 
-async def _prepare(ctx: Context, school: str | None, years: set[int]) -> Resources:
+@dataclass(frozen=True)
+class Window:
+    """The days attendance may be written for: ``first`` to ``last`` (today), in ``year``."""
+
+    first: dt.date | None
+    last: dt.date
+    year: int
+    days_back: int
+
+    def describe(self) -> str:
+        if self.first is None:
+            return (f"nothing can be recorded today ({self.last}): the school has no calendar for "
+                    f"academic year {self.year}")
+        return (f"attendance can be recorded from {self.first} to {self.last} (today and the "
+                f"{self.days_back} school days before it, within academic year {self.year})")
+
+    def check(self, day: dt.date) -> None:
+        if day > self.last:
+            raise _refuse("future-date", f"{day} is in the future: {self.describe()}",
+                          window=self._ext())
+        if year_of(day) != self.year:
+            raise _refuse("other-academic-year", f"{day} is in academic year {year_of(day)}, not "
+                          f"today's: {self.describe()}", window=self._ext())
+        if self.first is None or day < self.first:
+            raise _refuse("before-window", f"{day} is before the write window: {self.describe()}",
+                          window=self._ext())
+
+    def _ext(self) -> dict[str, Any]:
+        return {"from": self.first.isoformat() if self.first else None, "to": self.last.isoformat()}
+
+
+def _today(ctx: Context) -> dt.date:
+    """Today in Europe/London; ``services.extras["today"]`` (a callable) sets the clock in tests."""
+    clock: Callable[[], dt.date] | None = ctx.services.extras.get("today")
+    return clock() if clock is not None else london_today()
+
+
+def _window(ctx: Context, res: Resources) -> Window:
+    today = _today(ctx)
+    year = year_of(today)
+    back = ctx.settings.write_window_days
+    if year not in res.school_years:  # type: ignore[attr-defined]
+        return Window(None, today, year, back)
+    first_day = year_bounds(year)[0]
+    calendar = res.get(calendar_key(year)).unique("date")
+    opened = sorted((d for d, row in calendar.items()
+                     if str(row.get("day_type_code", "")).lower() == OPEN.lower()
+                     and first_day.isoformat() <= str(d)[:10] < today.isoformat()), reverse=True)
+    if back == 0:
+        first = today
+    elif len(opened) >= back:
+        first = dt.date.fromisoformat(str(opened[back - 1])[:10])
+    else:
+        first = first_day
+    return Window(first, today, year, back)
+
+
+async def _prepare(ctx: Context, school: str | None, years: set[int]) -> tuple[Resources, Window]:
     """Load, in one gather, what validation reads for every academic year the rows touch."""
     res = ctx.resources_for(tenant_for(ctx, school))
     raw = (await res.load(SCHOOL)).meta
     have = {int(y) for y in raw.get("academic_years") or ()}
+    years = years | {year_of(_today(ctx))}
     keys = []
     for year in years & have:
         keys += [calendar_key(year), codes_key(year), edu_key(year), students_key(year)]
     await res.load_many(keys)
     res.school_years = have  # type: ignore[attr-defined]
-    return res
+    return res, _window(ctx, res)
 
 
-def _check(res: Resources, row: SessionAttendanceInput) -> _Checked:
-    """The upstream body for a row, or BAD_USER_INPUT saying what is wrong (nothing posted)."""
+def _check(res: Resources, window: Window, row: SessionAttendanceInput) -> _Checked:
+    """The upstream body for a row, or BAD_USER_INPUT saying what is wrong (nothing posted).
+
+    Messages name the row's problem without echoing a UPN."""
+    window.check(row.date)
     year = year_of(row.date)
     if year not in res.school_years:  # type: ignore[attr-defined]
-        raise bad_input(f"{row.date} falls in academic year {year}, which the school does not have")
+        raise _refuse("unknown-academic-year", f"{row.date} falls in academic year {year}, which the school does not have")
     day = row.date.isoformat()
     cal = res.get(calendar_key(year)).unique("date").get(day)
     if cal is None or str(cal.get("day_type_code", "")).lower() != OPEN.lower():
-        kind = (cal or {}).get("day_type_code") or "not in the school calendar"
-        raise bad_input(f"The school is not open on {day} ({kind}): no attendance can be recorded")
+        kind = bound((cal or {}).get("day_type_code") or "not in the school calendar", 40)
+        raise _refuse("school-closed", f"The school is not open on {day} ({kind}): no attendance can be recorded")
     edu = res.get(edu_key(year))
+    students = res.get(students_key(year)).unique("id")
     if (row.student_id is None) == (row.student_upn is None):
-        raise bad_input("Name the student by exactly one of studentId or studentUpn")
+        raise _refuse("student-not-named", "Name the student by exactly one of studentId or studentUpn")
     if row.student_upn is not None:
         upn = row.student_upn.strip().upper()
         problem = upn_problem(upn)
         if problem:
-            raise bad_input(f"{row.student_upn!r} is not a valid UPN: {problem}")
+            raise _refuse("invalid-upn", f"studentUpn is not a valid UPN: {problem}")
         details = edu.unique("upn").get(upn)
         if details is None:
-            raise bad_input(f"No student of this school has UPN {upn}")
+            raise _refuse("unknown-student", "No student of this school has that UPN")
     else:
-        sid = parse_id(row.student_id, "studentId")
+        try:
+            sid = parse_id(row.student_id, "studentId")
+        except GatewayError as exc:
+            raise _refuse("invalid-student-id", exc.message) from None
         details = edu.unique("student_id").get(sid)
-        if details is None or sid not in res.get(students_key(year)).unique("id"):
-            raise bad_input(f"No student of this school has id {sid}")
+        if details is None or sid not in students:
+            raise _refuse("unknown-student", f"No student of this school has id {sid}")
         if not details.get("upn"):
-            raise bad_input(f"Student {sid} has no UPN in GO4Schools, so attendance cannot be posted")
+            raise _refuse("student-without-upn", f"Student {sid} has no UPN in GO4Schools, so attendance cannot be posted")
     codes = res.get(codes_key(year))
     if (row.code_id is None) == (row.code is None):
-        raise bad_input("Give the mark by exactly one of codeId or code")
+        raise _refuse("mark-not-named", "Give the mark by exactly one of codeId or code")
     if row.code_id is not None:
-        mark = codes.unique("id").get(parse_id(row.code_id, "codeId"))
+        try:
+            mark = codes.unique("id").get(parse_id(row.code_id, "codeId"))
+        except GatewayError as exc:
+            raise _refuse("invalid-mark-id", exc.message) from None
         if mark is None:
-            raise bad_input(f"Mark id {row.code_id} is not in use for academic year {year}")
+            raise _refuse("unknown-mark", f"Mark id {bound(row.code_id, 20)} is not in use for academic year {year}")
     else:
         text = row.code.strip() if row.code else ""
         mark = codes.unique("code").get(text)
         if mark is None:
-            raise bad_input(f"Mark {text!r} is not in use for academic year {year}")
+            raise _refuse("unknown-mark", f"Mark {bound(text, 20)!r} is not in use for academic year {year}")
     aliases = mark.get("aliases") or []
     alias = None
     if row.alias_id is not None and row.alias_code is not None:
-        raise bad_input("Give the alias by aliasId or aliasCode, not both")
+        raise _refuse("alias-twice", "Give the alias by aliasId or aliasCode, not both")
     if row.alias_id is not None:
-        aid = parse_id(row.alias_id, "aliasId")
+        try:
+            aid = parse_id(row.alias_id, "aliasId")
+        except GatewayError as exc:
+            raise _refuse("invalid-alias-id", exc.message) from None
         alias = next((a for a in aliases if a.get("id") == aid), None)
         if alias is None:
-            raise bad_input(f"Alias id {aid} does not belong to mark {mark.get('code')!r}")
+            raise _refuse("unknown-alias", f"Alias id {aid} does not belong to mark {mark.get('code')!r}")
     elif row.alias_code is not None:
-        alias = next((a for a in aliases if a.get("code") == row.alias_code.strip()), None)
+        wanted = row.alias_code.strip()
+        alias = next((a for a in aliases if wanted in (a.get("code"), a.get("alias_code"))), None)
         if alias is None:
-            raise bad_input(f"Alias {row.alias_code!r} does not belong to mark {mark.get('code')!r}")
+            raise _refuse("unknown-alias", f"Alias {bound(wanted, 20)!r} does not belong to mark {mark.get('code')!r}")
     if row.minutes_late is not None:
-        if str(mark.get("code")) not in LATE_CODES:
-            raise bad_input(f"Minutes late go only with a late mark (L or U), not {mark.get('code')!r}")
+        if str(mark.get("code")) not in MINUTES_CODES:
+            raise _refuse("minutes-late-with-absence", "Minutes late go only with a present or late mark "
+                          f"(/, \\, L or U), not {mark.get('code')!r}")
         if not 0 <= row.minutes_late <= MAX_MINUTES_LATE:
-            raise bad_input(f"Minutes late must be between 0 and {MAX_MINUTES_LATE}")
+            raise _refuse("minutes-late-range", f"Minutes late must be between 0 and {MAX_MINUTES_LATE}")
     notes = row.notes
     if notes is not None:
         notes = notes.strip() or None
         if notes is not None and len(notes) > MAX_NOTES:
-            raise bad_input(f"Notes may be at most {MAX_NOTES} characters (these are {len(notes)})")
+            raise _refuse("notes-too-long", f"Notes may be at most {MAX_NOTES} characters (these are {len(notes)})")
+    student = students.get(details.get("student_id")) or {}
     body = {"student_upn": details.get("upn"), "date": day, "session": row.session.value,
             "session_mark_id": mark.get("id"),
             "session_mark_alias_id": alias.get("id") if alias else None,
             "session_minutes_late": row.minutes_late, "session_notes": notes,
-            "student_mis_id": None}
+            "student_mis_id": to_text(student.get("student_mis_id") or details.get("student_mis_id"))}
     return _Checked(year, body, details.get("student_id"))
 
 
+UNKNOWN_ADVICE = "read the session marks for that date before trying again (the gateway never retries it)"
+
+
 def _error(exc: Exception) -> GatewayError:
-    """A failure of the POST in the public terms (Attendance Invalid Mode is FORBIDDEN)."""
+    """A failure of the POST (or of what validation loads) in the public terms."""
     if isinstance(exc, GatewayError):
         return exc
     if isinstance(exc, UpstreamOutcomeUnknown):
         return GatewayError("UPSTREAM_UNAVAILABLE", "GO4Schools did not answer in time, so the mark "
-                            "may or may not have been saved: read the session marks for that date "
-                            "before trying again", outcome="unknown")
+                            f"may or may not have been saved: {UNKNOWN_ADVICE}", outcome="unknown")
+    if isinstance(exc, UpstreamServerError):
+        return GatewayError("UPSTREAM_UNAVAILABLE", f"GO4Schools answered a server error ({exc.status}), "
+                            f"so the mark may or may not have been saved: {UNKNOWN_ADVICE}",
+                            outcome="unknown")
     if isinstance(exc, UpstreamBadRequest) and "attendance invalid mode" in exc.message.lower():
-        return GatewayError("FORBIDDEN", "The school's attendance mode does not allow recording "
-                            "session marks through the API", reason="Attendance Invalid Mode")
+        return GatewayError("BAD_USER_INPUT", "GO4Schools refused: the school's attendance mode does "
+                            "not allow recording session marks through the API (Attendance Invalid "
+                            "Mode)", reason="Attendance Invalid Mode")
+    if isinstance(exc, UpstreamUnauthorized):
+        return GatewayError("UNAUTHENTICATED", "GO4Schools refused the credential: nothing was saved")
     if isinstance(exc, UpstreamError):
         code, message, extensions = upstream_extensions(exc)
         return GatewayError(code, message, **extensions)
     raise exc
 
 
-async def _record(info: Info, res: Resources, row: SessionAttendanceInput,
-                  gate: asyncio.Semaphore) -> SessionMark:
-    ctx = info.context
-    audit = {"student_id": row.student_id, "date": row.date.isoformat(),
-             "session": row.session.value, "mark_id": row.code_id, "mark_code": row.code}
+AUDIT_DOWN = ("The audit log cannot be written, so this mark was not saved (nothing was sent to "
+              "GO4Schools). Tell the gateway's operator; try again once the audit log works.")
+
+
+async def _forget_day(ctx: Context, res: Resources, year: int, day: dt.date) -> None:
+    """Drop the day's marks and the summary from the request memo and the shared cache."""
+    key = session_marks_key(year, day)
+    res.forget(key)
+    res.forget(summary_key(year))
+    await ctx.store.invalidate(res.tenant, key)
+    await ctx.store.invalidate(res.tenant, summary_key(year))
+
+
+async def _record(ctx: Context, audit: WriteAudit, res: Resources, window: Window,
+                  row: SessionAttendanceInput, index: int | None,
+                  gate: asyncio.Semaphore) -> dict[str, Any]:
+    """Check, audit, post and audit one row; its outcome as data (``saved`` row or GatewayError)."""
+    fields = _row_fields(row, index, res)
     try:
-        checked = _check(res, row)
-    except (GatewayError, UpstreamError) as exc:
-        err = _error(exc)
-        _audit(ctx, res, "refused", audit, reason=err.message)
-        raise err from None
-    audit.update(student_id=checked.student_id, mark_id=checked.body["session_mark_id"],
-                 alias_id=checked.body["session_mark_alias_id"])
+        checked = _check(res, window, row)
+    except GatewayError as exc:
+        await audit.refused(exc, **fields)
+        raise
+    body = checked.body
+    fields.update(student_id=checked.student_id, upn_hmac=audit.auditor.upn_hash(body["student_upn"]),
+                  mark_id=body["session_mark_id"], alias_id=body["session_mark_alias_id"],
+                  mark_code=None)
+    try:
+        await audit.must("attempt", **fields)
+    except AuditUnavailable:
+        raise GatewayError("INTERNAL", AUDIT_DOWN, reason="Audit Unavailable") from None
     async with gate:
         try:
             await ctx.services.upstreams.go4schools.post(
-                ROUTE, res.tenant.credential, {"academicYear": checked.year}, checked.body)
+                ROUTE, res.tenant.credential, {"academicYear": checked.year}, body)
         except Exception as exc:
             err = _error(exc)
-            _audit(ctx, res, "unknown" if err.extensions.get("outcome") == "unknown" else "failed",
-                   audit, reason=err.message)
+            unknown = err.extensions.get("outcome") == "unknown"
+            if unknown:  # it may have been saved: the read-back must show the upstream's truth
+                await _forget_day(ctx, res, checked.year, row.date)
+            await audit.note("unknown" if unknown else "failed", problem=problem_of(err),
+                             code=err.code, **fields)
+            err.posted = True  # type: ignore[attr-defined]
             raise err from None
-    _audit(ctx, res, "saved", audit)
-    key = session_marks_key(checked.year, row.date)
-    res.forget(key)
-    res.forget(summary_key(checked.year))
-    await ctx.store.invalidate(res.tenant, key)
-    await ctx.store.invalidate(res.tenant, summary_key(checked.year))
-    saved = {"date": checked.body["date"], "session": checked.body["session"],
-             "student_id": checked.student_id, "session_mark_id": checked.body["session_mark_id"],
-             "session_alias_id": checked.body["session_mark_alias_id"],
-             "session_minutes_late": checked.body["session_minutes_late"],
-             "session_notes": checked.body["session_notes"]}
-    return session_mark_objects(res, checked.year, [saved], day=row.date)[0]
+    await _forget_day(ctx, res, checked.year, row.date)
+    await audit.note("saved", **fields)
+    return {"date": body["date"], "session": body["session"], "student_id": checked.student_id,
+            "session_mark_id": body["session_mark_id"],
+            "session_alias_id": body["session_mark_alias_id"],
+            "session_minutes_late": body["session_minutes_late"],
+            "session_notes": body["session_notes"], "_year": checked.year}
 
 
-def _audit(ctx: Context, res: Resources, outcome: str, fields: dict[str, Any], **extra: Any) -> None:
-    from gateway.audit import record
-
-    if ctx.services.audit is None:
-        return
-    ctx.services.audit.write(record(action="record-session-attendance", tenant=res.tenant.id,
-                                    caller=res.tenant.caller, outcome=outcome,
-                                    request_id=ctx.request_id, **fields, **extra))
+def _mark(res: Resources, saved: dict[str, Any]) -> SessionMark:
+    raw = {k: v for k, v in saved.items() if k != "_year"}
+    return session_mark_objects(res, int(saved["_year"]), [raw], day=str(saved["date"]))[0]
 
 
 async def _plan_result(info: Info, res: Resources, results: list[Any]) -> None:
@@ -247,38 +469,116 @@ async def _plan_result(info: Info, res: Resources, results: list[Any]) -> None:
                        [node.selection_set for node in raw.field_nodes])
 
 
+def _digest(inputs: list[SessionAttendanceInput], school: str | None) -> str:
+    rows = [dataclasses.asdict(r) for r in inputs]
+    return hashlib.sha256(orjson.dumps({"school": school, "rows": rows}, default=str,
+                                       option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _result(res: Resources, kept: dict[str, Any]) -> SessionAttendanceResult:
+    error = kept.get("error")
+    if error:
+        return SessionAttendanceResult(index=kept["index"], saved=None, error=RowError(
+            code=error["code"], message=error["message"], outcome_unknown=bool(error.get("unknown"))))
+    return SessionAttendanceResult(index=kept["index"], saved=_mark(res, kept["saved"]), error=None)
+
+
 SchoolArg = Annotated[str | None, strawberry.argument(
     description="The school's code; needed only when the gateway serves several schools.")]
+KeyArg = Annotated[str | None, strawberry.argument(
+    description="Optional, one per save (a UUID, say): a repeat of the same save with the same key "
+                "within GO4GRAPH_IDEMPOTENCY_TTL (a day by default) answers the first save's "
+                "outcome and posts nothing, across the gateway's replicas. Reusing a key for "
+                "different rows is BAD_USER_INPUT.")]
+
+
+async def _entry(ctx: Context, audit: WriteAudit, school: str | None,
+                 dates: list[dt.date], rows: int) -> tuple[Resources, Window]:
+    """Authentication, tenancy and what validation reads; a refusal here is audited for the request."""
+    try:
+        res, window = await _prepare(ctx, school, {year_of(d) for d in dates})
+    except (GatewayError, UpstreamError) as exc:
+        err = _error(exc)
+        await audit.refused(err, rows=rows)
+        raise err from None
+    audit.tenant, audit.caller = res.tenant.id, res.tenant.caller
+    return res, window
 
 
 @strawberry.type(description="Writes. The only write GO4Schools offers is session attendance.")
 class Mutation:
-    @strawberry.mutation(description="Record one student's mark for one session, after checking it against the school's calendar, students and attendance codes; returns the saved mark." + CLAIM)
+    @strawberry.mutation(description="Record one student's mark for one session, after checking it against the write window, the school's calendar, students and attendance codes; returns the saved mark. Every attempt is audited, and nothing is posted unless its audit record was written first." + CLAIM)
     async def record_session_attendance(self, info: Info, input: Annotated[SessionAttendanceInput, strawberry.argument(description="The mark to record.")],
                                         school: SchoolArg = None) -> SessionMark:
-        res = await _prepare(info.context, school, {year_of(input.date)})
-        mark = await _record(info, res, input, asyncio.Semaphore(1))
+        ctx = info.context
+        audit = WriteAudit(ctx)
+        res, window = await _entry(ctx, audit, school, [input.date], 1)
+        saved = await _record(ctx, audit, res, window, input, None, asyncio.Semaphore(1))
+        mark = _mark(res, saved)
         await _plan_result(info, res, [mark])
         return mark
 
-    @strawberry.mutation(description=f"Record a whole register (at most {MAX_ROWS} rows): one result per input, in order; a bad row is reported in its own result and never stops the others. Rows are posted a few at a time." + CLAIM)
+    @strawberry.mutation(description=f"Record a whole register (at most {MAX_ROWS} rows): one result per input, in order; a bad row is reported in its own result and never stops the others. Rows are posted a few at a time; with an idempotencyKey a repeated save posts nothing and answers the first outcome." + CLAIM)
     async def record_session_attendances(self, info: Info, inputs: Annotated[list[SessionAttendanceInput], strawberry.argument(description="The marks to record.")],
-                                         school: SchoolArg = None) -> list[SessionAttendanceResult]:
+                                         school: SchoolArg = None,
+                                         idempotency_key: KeyArg = None) -> list[SessionAttendanceResult]:
+        ctx = info.context
+        audit = WriteAudit(ctx)
+        if idempotency_key is not None:
+            # The same on every replica (a per-process audit key would not be): a digest, not the key.
+            audit.key_hash = hashlib.sha256(idempotency_key[:256].encode()).hexdigest()
         if len(inputs) > MAX_ROWS:
-            raise bad_input(f"At most {MAX_ROWS} rows in one call (this one has {len(inputs)})")
-        res = await _prepare(info.context, school, {year_of(i.date) for i in inputs})
+            err = _refuse("too-many-rows", f"At most {MAX_ROWS} rows in one call (this one has {len(inputs)})")
+            await audit.refused(err, rows=len(inputs))
+            raise err
+        if idempotency_key is not None:
+            try:
+                check_key(idempotency_key)
+            except GatewayError as exc:
+                err = _refuse("bad-idempotency-key", exc.message)
+                await audit.refused(err, rows=len(inputs))
+                raise err from None
+        res, window = await _entry(ctx, audit, school, [i.date for i in inputs], len(inputs))
+        claim = None
+        if idempotency_key is not None:
+            assert audit.key_hash is not None
+            store = IdempotencyStore.of(ctx.services)
+            timeout = ctx.settings.upstream_timeout
+            hold = min(ctx.settings.idempotency_ttl,
+                       timeout * (math.ceil(max(len(inputs), 1) / POST_CONCURRENCY) + 2))
+            try:
+                claim = await store.claim(res.tenant, audit.key_hash, _digest(inputs, school),
+                                          hold=hold, wait=2 * timeout)
+            except GatewayError as err:
+                await audit.refused(err, rows=len(inputs))
+                raise
+            if claim.previous is not None:
+                await audit.note("replayed", rows=len(inputs))
+                results = [_result(res, kept) for kept in claim.previous]
+                await _plan_result(info, res, results)
+                return results
         gate = asyncio.Semaphore(POST_CONCURRENCY)
 
-        async def one(index: int, row: SessionAttendanceInput) -> SessionAttendanceResult:
+        async def one(index: int, row: SessionAttendanceInput) -> dict[str, Any]:
             try:
-                mark = await _record(info, res, row, gate)
+                saved = await _record(ctx, audit, res, window, row, index, gate)
             except GatewayError as exc:
-                return SessionAttendanceResult(index=index, saved=None,
-                                               error=RowError(code=exc.code, message=exc.message))
-            return SessionAttendanceResult(index=index, saved=mark, error=None)
+                return {"index": index, "posted": getattr(exc, "posted", False),
+                        "error": {"code": exc.code, "message": exc.message,
+                                  "unknown": exc.extensions.get("outcome") == "unknown"}}
+            return {"index": index, "posted": True, "saved": saved}
 
-        results = list(await asyncio.gather(*(one(i, row) for i, row in enumerate(inputs))))
+        try:
+            kept = list(await asyncio.gather(*(one(i, row) for i, row in enumerate(inputs))))
+        except BaseException:
+            if claim is not None:
+                await claim.abandon()
+            raise
+        if claim is not None:
+            if any(k["posted"] for k in kept):
+                await claim.finish(kept)
+            else:  # nothing reached GO4Schools (all refused, or the audit log was down): a repeat runs afresh
+                await claim.abandon()
+        results = [_result(res, k) for k in kept]
         await _plan_result(info, res, results)
         return results
-
-

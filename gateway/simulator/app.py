@@ -17,6 +17,7 @@ from gateway.simulator.assembly import AssemblyApi, AssemblyView
 from gateway.simulator.calendar import london_today
 from gateway.simulator.control import MODULES, Control, RequestRecord
 from gateway.simulator.go4schools import GO4SchoolsApi, bearer
+from gateway.simulator.post_faults import PostFaults
 from gateway.simulator.profiles import (
     ASSEMBLY_PREFIX,
     BY_KEY,
@@ -47,6 +48,7 @@ class Simulator:
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
         self.control = Control()
+        self.post_faults = PostFaults()  # after-save faults of the write (gateway.simulator.post_faults)
         self._schools: dict[str, School] = {}
         self._views: dict[str, AssemblyView] = {}
         self._lock = threading.RLock()  # the app may serve a uvicorn thread and a test at once
@@ -115,6 +117,7 @@ class Simulator:
     # --- what tests steer ------------------------------------------------------------------------
     def reset(self) -> None:
         self.control.reset()
+        self.post_faults.clear()
 
     def disable_module(self, key: str, module: str) -> None:
         if module not in MODULES:
@@ -160,6 +163,9 @@ class Simulator:
 
     def clear_faults(self, route: str | None = None) -> None:
         self.control.clear_faults(route)
+    def inject_post(self, kind: str, *, times: int = 1, delay_ms: float = 0.0) -> None:
+        """The next ``times`` POSTs save their mark, then fail: "reset", "500" or "delay"."""
+        self.post_faults.inject(kind, times, delay_ms)
 
     # --- the ASGI app ----------------------------------------------------------------------------
     def _build_app(self) -> Starlette:

@@ -14,6 +14,7 @@ import orjson
 from starlette.responses import Response
 
 from gateway.simulator.calendar import parse_day
+from gateway.simulator.post_faults import after_save
 from gateway.simulator.responses import INVALID_DATE, bad_request
 
 if TYPE_CHECKING:
@@ -83,4 +84,4 @@ async def record_session_mark(sim: Simulator, ask: Ask, attendance_mode_ok: bool
         raise bad_request("Unknown Attendance Alias Mark")
     yd.attendance.record(day, student.id, session, code["id"], alias_id, minutes, notes)
     sim.control.posted.append(body)
-    return Response(b"", status_code=200)
+    return await after_save(sim.post_faults.take(), Response(b"", status_code=200))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -10,66 +9,19 @@ import pytest
 from gateway.audit import MemoryAuditSink
 from gateway.simulator import DEMO_KEY, Simulator
 from tests.conftest import Gateway
-from tests.simdata import current_year, upstream
+from tests.writes.support import MANY, ONE, READ, TODAY, Facts, facts, gateway, row, writer
 
-ONE = """
-mutation One($input: SessionAttendanceInput!) {
-  recordSessionAttendance(input: $input) {
-    date session minutesLate notes
-    student { id upn }
-    code { id code }
-    alias { id code }
-  }
-}"""
-
-MANY = """
-mutation Register($inputs: [SessionAttendanceInput!]!) {
-  recordSessionAttendances(inputs: $inputs) {
-    index
-    mark { session student { id } code { code } }
-    error { code message }
-  }
-}"""
-
-READ = """
-query Day($date: Date!) {
-  academicYear { sessionMarks(date: $date) { session student { id } code { code } minutesLate notes } }
-}"""
+__all__ = ["facts", "gateway", "writer"]  # fixtures shared with tests/writes
 
 
-@dataclass
-class Facts:
-    year: int
-    open_days: list[str]
-    closed_day: str
-    students: list[dict[str, Any]]  # education details rows of on-roll students
-    codes: dict[str, dict[str, Any]]  # by code text
 
-
-@pytest.fixture
-async def facts(fresh_sim: Simulator) -> Facts:
-    year = await current_year(fresh_sim)
-    calendar, _ = await upstream(fresh_sim, "calendar", academicYear=year)
-    open_days = [d["date"][:10] for d in calendar if d["day_type_code"] == "Open"]
-    closed = next(d["date"][:10] for d in calendar
-                  if d["day_type_code"] == "Closed" and d["date"][:10] > open_days[0])
-    edu = [e for e in (await upstream(fresh_sim, "education-details", academicYear=year))[0]
-           if not e.get("deleted_from_source")]
-    codes = {c["code"]: c for c in (await upstream(fresh_sim, "attendance-codes", academicYear=year))[0]}
-    fresh_sim.reset()
-    return Facts(year, open_days, closed, edu, codes)
+def _row(facts: Facts, n: int = 0, **change: Any) -> dict[str, Any]:
+    return row(facts, n, **change)
 
 
 @pytest.fixture
 def audited(gateway: Gateway) -> MemoryAuditSink:
-    sink = MemoryAuditSink()
-    gateway.services.audit = sink
-    return sink
-
-
-def _row(facts: Facts, n: int = 0, **change: Any) -> dict[str, Any]:
-    return {"studentId": str(facts.students[n]["student_id"]), "date": facts.open_days[5],
-            "session": "AM", "code": "/", **change}
+    return gateway.services.audit  # type: ignore[no-any-return]
 
 
 async def test_single_write_posts_what_the_reference_describes(gateway: Gateway, facts: Facts,
@@ -78,22 +30,24 @@ async def test_single_write_posts_what_the_reference_describes(gateway: Gateway,
     student = facts.students[3]
     late = facts.codes["L"]
     data = await gateway.gql(ONE, {"input": {"studentId": str(student["student_id"]),
-                                             "date": facts.open_days[6], "session": "PM",
+                                             "date": facts.open_days[TODAY - 1], "session": "PM",
                                              "codeId": str(late["id"]), "minutesLate": 12,
                                              "notes": "Bus was late"}})
     assert "errors" not in data, data
     mark = data["data"]["recordSessionAttendance"]
-    assert mark == {"date": facts.open_days[6], "session": "PM", "minutesLate": 12,
+    assert mark == {"date": facts.open_days[TODAY - 1], "session": "PM", "minutesLate": 12,
                     "notes": "Bus was late",
                     "student": {"id": str(student["student_id"]), "upn": student["upn"]},
                     "code": {"id": str(late["id"]), "code": "L"}, "alias": None}
     assert sim.counts["record-session-mark"] == 1
-    assert sim.posted[-1] == {"student_upn": student["upn"], "date": facts.open_days[6],
+    assert sim.posted[-1] == {"student_upn": student["upn"], "date": facts.open_days[TODAY - 1],
                               "session": "PM", "session_mark_id": late["id"],
                               "session_mark_alias_id": None, "session_minutes_late": 12,
-                              "session_notes": "Bus was late", "student_mis_id": None}
-    assert [r["outcome"] for r in audited.records] == ["saved"]
-    record = audited.records[0]
+                              "session_notes": "Bus was late",
+                              "student_mis_id": sim.posted[-1]["student_mis_id"]}
+    assert sim.posted[-1]["student_mis_id"]  # GET Students has it: sent (the reference's field)
+    assert [r["outcome"] for r in audited.records] == ["attempt", "saved"]
+    record = audited.records[-1]
     assert record["student_id"] == student["student_id"] and record["mark_id"] == late["id"]
     assert DEMO_KEY not in str(record)
 
@@ -103,7 +57,7 @@ async def test_write_by_upn_and_alias_code(gateway: Gateway, facts: Facts) -> No
     alias = with_alias["aliases"][0]
     alias_code = alias.get("alias_code", alias.get("code"))
     student = facts.students[4]
-    data = await gateway.gql(ONE, {"input": {"studentUpn": student["upn"], "date": facts.open_days[7],
+    data = await gateway.gql(ONE, {"input": {"studentUpn": student["upn"], "date": facts.open_days[TODAY - 3],
                                              "session": "AM", "code": with_alias["code"],
                                              "aliasCode": alias_code}})
     assert "errors" not in data, data
@@ -121,10 +75,10 @@ async def test_write_by_upn_and_alias_code(gateway: Gateway, facts: Facts) -> No
     ({"code": "ZZ"}, "not in use"),
     ({"code": None, "codeId": "987654"}, "not in use"),
     ({"aliasId": "987654"}, "does not belong"),
-    ({"minutesLate": 5}, "late mark"),
+    ({"code": "N", "minutesLate": 5}, "present or late mark"),
     ({"code": "L", "minutesLate": 9999}, "between 0"),
     ({"notes": "x" * 501}, "at most 500"),
-    ({"date": "2019-10-10"}, "does not have"),
+    ({"date": "2019-10-10"}, "not today's"),
     ({"code": "/", "codeId": "1"}, "exactly one"),
 ])
 async def test_invalid_input_is_refused_before_any_post(gateway: Gateway, facts: Facts,
@@ -149,7 +103,7 @@ async def test_malformed_date_is_bad_user_input(gateway: Gateway, facts: Facts) 
 
 async def test_register_of_30_with_2_bad_rows(gateway: Gateway, facts: Facts,
                                               audited: MemoryAuditSink) -> None:
-    rows = [_row(facts, n, date=facts.open_days[8], code="/" if n % 3 else "L") for n in range(30)]
+    rows = [_row(facts, n, date=facts.open_days[TODAY - 4], code="/" if n % 3 else "L") for n in range(30)]
     rows[4] = {**rows[4], "code": "NOPE"}
     rows[17] = {**rows[17], "studentId": "424242424"}
     data = await gateway.gql(MANY, {"inputs": rows})
@@ -162,12 +116,12 @@ async def test_register_of_30_with_2_bad_rows(gateway: Gateway, facts: Facts,
     assert all(r["mark"]["student"]["id"] == rows[r["index"]]["studentId"]
                for r in results if r["mark"])
     assert gateway.sim.counts["record-session-mark"] == 28
-    assert sorted(r["outcome"] for r in audited.records) == ["refused"] * 2 + ["saved"] * 28
+    assert sorted(r["outcome"] for r in audited.records) == ["attempt"] * 28 + ["refused"] * 2 + ["saved"] * 28
 
 
-async def test_read_your_write(make_gateway: Any, facts: Facts, cache_url: str) -> None:
-    gateway = make_gateway(cache_url=cache_url)  # on memory and on a real Redis
-    day = facts.open_days[9]
+async def test_read_your_write(writer: Any, facts: Facts, cache_url: str) -> None:
+    gateway = writer(cache_url=cache_url)  # on memory and on a real Redis
+    day = facts.open_days[TODAY - 5]
     student = str(facts.students[0]["student_id"])
     before = await gateway.gql(READ, {"date": day})  # warms the request and shared caches
     assert "errors" not in before, before
@@ -184,7 +138,7 @@ async def test_read_your_write(make_gateway: Any, facts: Facts, cache_url: str) 
     assert again["data"] == written["data"]
 
 
-async def test_upstream_refusals_map_to_forbidden(gateway: Gateway, facts: Facts,
+async def test_upstream_refusals_map_to_their_codes(gateway: Gateway, facts: Facts,
                                                   fresh_sim: Simulator) -> None:
     fresh_sim.set_mode(DEMO_KEY, bromcom=True)
     try:
@@ -195,19 +149,19 @@ async def test_upstream_refusals_map_to_forbidden(gateway: Gateway, facts: Facts
     fresh_sim.set_mode(DEMO_KEY, attendance_mode_ok=False)
     try:
         data = await gateway.gql(ONE, {"input": _row(facts)})
-        assert data["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        # A 400 in the reference's error table: the request is wrong for this school, not forbidden.
+        assert data["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
         assert data["errors"][0]["extensions"]["reason"] == "Attendance Invalid Mode"
     finally:
         fresh_sim.set_mode(DEMO_KEY, attendance_mode_ok=True)
 
 
-async def test_a_timed_out_write_is_an_unknown_outcome(make_gateway: Any, facts: Facts,
+async def test_a_timed_out_write_is_an_unknown_outcome(writer: Any, facts: Facts,
                                                        fresh_sim: Simulator, live_sim: Any) -> None:
     # Over real HTTP (timeouts do not apply to the in-process transport), passing the key through.
-    gw = make_gateway(upstream_url=live_sim.url + "/customer/v1", upstream_timeout=0.3,
-                      upstream_retries=0)
-    sink = MemoryAuditSink()
-    gw.services.audit = sink
+    gw = writer(upstream_url=live_sim.url + "/customer/v1", upstream_timeout=0.3,
+                upstream_retries=0)
+    sink = gw.services.audit
     auth = {"authorization": f"Bearer {DEMO_KEY}"}
     first = await gw.gql(ONE, {"input": _row(facts, 1)}, headers=auth)  # caches what validation reads
     assert "errors" not in first, first
@@ -222,3 +176,12 @@ async def test_a_timed_out_write_is_an_unknown_outcome(make_gateway: Any, facts:
     assert "read the session marks" in error["message"]
     assert fresh_sim.counts["record-session-mark"] == 1
     assert sink.records[-1]["outcome"] == "unknown"
+
+
+async def test_present_mark_with_minutes_late_as_the_reference_posts_it(gateway: Gateway, facts: Facts) -> None:
+    # The reference's own example: mark "/" (id 12 there) with session_minutes_late 10.
+    data = await gateway.gql(ONE, {"input": _row(facts, 2, code="/", minutesLate=10)})
+    assert "errors" not in data, data
+    assert data["data"]["recordSessionAttendance"]["minutesLate"] == 10
+    assert gateway.sim.posted[-1]["session_mark_id"] == facts.codes["/"]["id"]
+    assert gateway.sim.posted[-1]["session_minutes_late"] == 10
