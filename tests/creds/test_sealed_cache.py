@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import orjson
@@ -112,6 +113,8 @@ async def test_a_tampered_value_is_refetched_and_the_write_posts_the_right_upn(
            if not e.get("deleted_from_source") and e.get("upn")]
     first, second = edu[0], edu[1]
     row = {"studentId": str(first["student_id"]), "date": day, "session": "AM", "code": "/"}
+    for gateway in pair:  # the write window is relative to today: make the test's day today
+        gateway.services.extras["today"] = lambda: date.fromisoformat(day)
     warm = await one.gql(WRITE, {"input": row}, headers=bearer(DEMO_KEY))  # caches what it read
     assert "errors" not in warm, warm
     assert sim.posted[-1]["student_upn"] == first["upn"]
