@@ -32,7 +32,9 @@ _OFFLINE = ("NewConnectionError", "Failed to establish a new connection", "Tempo
 
 
 def tools_dir() -> Path:
-    pins = ",".join(f"{k}=={v}" for k, v in sorted(TOOLS.items())) + sys.version
+    # Keyed by the pins only: the tools run on their venv's own interpreter, so runs of the
+    # suite under other Python versions share one venv.
+    pins = ",".join(f"{k}=={v}" for k, v in sorted(TOOLS.items()))
     tag = hashlib.sha256(pins.encode()).hexdigest()[:12]
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "go4graph"
     return base / f"deploy-tools-{tag}"
@@ -44,7 +46,7 @@ def ensure_tools() -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target.parent / f"{target.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if (target / "ready").exists():
+        if (target / "ready").exists() and _runs(target):
             return target / "bin"
         shutil.rmtree(target, ignore_errors=True)  # a half-built one from an interrupted run
         subprocess.run([sys.executable, "-m", "venv", str(target)], check=True)
@@ -62,3 +64,12 @@ def ensure_tools() -> Path:
         (target / "ready").write_text(",".join(f"{k}=={v}" for k, v in TOOLS.items()) + "\n")
         return target / "bin"
 
+
+
+def _runs(target: Path) -> bool:
+    """The venv's interpreter still starts (the Python that built it may have gone)."""
+    try:
+        return subprocess.run([str(target / "bin" / "python"), "-c", "import checkov"],
+                              capture_output=True, timeout=120).returncode == 0
+    except OSError:
+        return False
