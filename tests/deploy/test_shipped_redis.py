@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -52,7 +53,7 @@ def _send(port: int, *args: str, password: str | None = None) -> bytes:
 
 
 @pytest.fixture
-def secrets(tmp_path: Path) -> Path:
+def secret_files(tmp_path: Path, secrets: set[str]) -> Path:
     """deploy/make-secrets.sh run for real, in a copy of deploy/."""
     shutil.copy(DEPLOY / "make-secrets.sh", tmp_path / "make-secrets.sh")
     subprocess.run(["sh", str(tmp_path / "make-secrets.sh")], check=True, capture_output=True)
@@ -62,7 +63,11 @@ def secrets(tmp_path: Path) -> Path:
     first = (folder / "redis_password").read_text()
     subprocess.run(["sh", str(tmp_path / "make-secrets.sh")], check=True, capture_output=True)
     assert (folder / "redis_password").read_text() == first  # never overwritten
+    # tests/test_no_secrets_in_logs.py checks no log line of the session carries these.
+    secrets.add(first.strip())
+    secrets.add((folder / "GO4GRAPH_CACHE_SECRET").read_text().strip())
     return folder
+
 
 
 def _start(script: str, secret_path: str, secret_file: Path, tmp_path: Path) -> tuple[int, subprocess.Popen[bytes]]:
@@ -94,13 +99,13 @@ def stop() -> Iterator[Callable[[subprocess.Popen[bytes]], None]]:
 
 
 @pytest.mark.parametrize("which", ["compose", "kubernetes"])
-def test_the_shipped_redis_needs_its_password(which: str, secrets: Path, tmp_path: Path,
+def test_the_shipped_redis_needs_its_password(which: str, secret_files: Path, tmp_path: Path,
                                              stop: Callable[[subprocess.Popen[bytes]], None]) -> None:
     script, path = ((_compose_script(), "/run/secrets/redis_password") if which == "compose"
                     else (_kubernetes_script(), "/run/secrets/redis/password"))
-    port, proc = _start(script, path, secrets / "redis_password", tmp_path)
+    port, proc = _start(script, path, secret_files / "redis_password", tmp_path)
     stop(proc)
-    password = (secrets / "redis_password").read_text().strip()
+    password = (secret_files / "redis_password").read_text().strip()
     assert _send(port, "PING").startswith(b"-NOAUTH")
     assert _send(port, "PING", password=password).startswith(b"+PONG")
     assert b"536870912" in _send(port, "CONFIG", "GET", "maxmemory", password=password)
@@ -108,19 +113,17 @@ def test_the_shipped_redis_needs_its_password(which: str, secrets: Path, tmp_pat
 
 
 async def test_a_gateway_uses_the_passworded_redis_through_its_secrets_folder(
-        secrets: Path, tmp_path: Path, stop: Callable[[subprocess.Popen[bytes]], None],
+        secret_files: Path, tmp_path: Path, stop: Callable[[subprocess.Popen[bytes]], None],
         monkeypatch: pytest.MonkeyPatch, fresh_sim: object) -> None:
     port, proc = _start(_compose_script(), "/run/secrets/redis_password",
-                        secrets / "redis_password", tmp_path)
+                        secret_files / "redis_password", tmp_path)
     stop(proc)
-    url_file = secrets / "GO4GRAPH_CACHE_URL"
+    url_file = secret_files / "GO4GRAPH_CACHE_URL"
     url_file.write_text(url_file.read_text().replace("@redis:6379", f"@127.0.0.1:{port}"))
     monkeypatch.delenv("GO4GRAPH_CACHE_URL", raising=False)
-    monkeypatch.setenv("GO4GRAPH_SECRETS_DIR", str(secrets))
+    monkeypatch.setenv("GO4GRAPH_SECRETS_DIR", str(secret_files))
     settings = load_settings()
     assert settings.cache_url.startswith("redis://:") and f":{port}/0" in settings.cache_url
-    import httpx
-
     app = create_app(settings, simulator=fresh_sim)
     gw = Gateway(app, httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw"),
                  fresh_sim)  # type: ignore[arg-type]
@@ -129,8 +132,12 @@ async def test_a_gateway_uses_the_passworded_redis_through_its_secrets_folder(
         assert "errors" not in data
         ready = (await gw.client.get("/readyz")).json()
         assert ready["checks"]["cache"] == "ok" and ready["degraded"] == []
-        password = (secrets / "redis_password").read_text().strip()
+        password = (secret_files / "redis_password").read_text().strip()
         assert int(_send(port, "DBSIZE", password=password).strip()[1:]) > 0  # cached there
+        proc.kill()  # an outage: logged and reported, and the password in its URL never is
+        proc.wait(10)
+        ready = (await gw.client.get("/readyz")).json()
+        assert ready["status"] == "degraded" and ready["degraded"] == ["cache"]
     finally:
         await gw.client.aclose()
         await gw.services.aclose()
