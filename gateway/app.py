@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -19,6 +20,7 @@ from gateway.http.csrf import browser_middleware
 from gateway.http.graphiql import graphiql_page, graphiql_routes
 from gateway.http.graphql import GraphQLEndpoint
 from gateway.http.write_audit import MutationAudit
+from gateway.readiness import Readiness, standard_checks
 from gateway.services import build_services, on_sighup
 from gateway.settings import Settings, load_settings
 
@@ -36,38 +38,44 @@ def create_app(settings: Settings | None = None, *, transport: Any = None,
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    readiness = Readiness(drain_seconds=settings.drain_seconds)
+    standard_checks(readiness, services)
+
     async def readyz(request: Request) -> Response:
-        checks: dict[str, str] = {}
-        try:
-            checks["cache"] = "ok" if await services.cache.ping() else "unreachable"
-        except Exception:
-            checks["cache"] = "unreachable"
-        checks["upstream"] = "circuit-open" if services.upstreams.go4schools.circuit_open else "ok"
-        ready = all(v == "ok" for v in checks.values())
-        body: dict[str, Any] = {"status": "ready" if ready else "not-ready", "checks": checks}
+        status, body = await readiness.report()
         if services.credentials is not None:  # issue 15: held school keys, re-confirmed when due
             await services.credentials.sweep(services.tenancy.held_tenants())
             # Reported, not a readiness failure: the other schools are still served.
             body["revokedSchoolKeys"] = sorted(services.credentials.revoked.values())
-        return JSONResponse(body, status_code=200 if ready else 503)
+        return JSONResponse(body, status_code=status)
 
     async def metrics_view(request: Request) -> Response:
-        return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+        await readiness.report()  # the degraded and ready gauges as of this scrape
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        readiness.starting()
+        undo = readiness.install_sigterm(asyncio.get_running_loop())
         hup = on_sighup(services)  # trust mode: SIGHUP re-reads the schools file at once
+        await readiness.report()  # opens the cache connection before the first query
+        readiness.started()
         try:
             yield
         finally:
+            readiness.drain()
+            undo()
             hup()
             await services.aclose()
+            metrics.process_exited(os.getpid())
 
     app = Starlette(routes=[
         Route("/graphql", endpoint, methods=["GET", "POST"]), *graphiql_routes(settings),
         Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics_view),
     ], lifespan=lifespan, middleware=_browser_and_audit(settings, services))
     app.state.services = services
+    app.state.readiness = readiness
     return app
 
 

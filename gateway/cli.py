@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import os
+import socket
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -20,10 +24,40 @@ def _settings_or_exit():  # type: ignore[no-untyped-def]
             from gateway.resources.redis_conn import check_redis
 
             check_redis(settings.cache_url, timeout=max(settings.cache_timeout, 1.0))
+        _check_audit_log(settings.audit_log)
         return settings
     except SettingsError as exc:
         print(f"go4graph: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _check_audit_log(target: str) -> None:
+    """A file audit log must be writable now: a write refused later would lose a record."""
+    from gateway.settings import SettingsError
+
+    if target in ("", "stdout", "-", "stderr"):
+        return
+    try:
+        directory = os.path.dirname(os.path.abspath(target))
+        os.makedirs(directory, exist_ok=True)
+        os.close(os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+    except OSError as exc:
+        raise SettingsError(f"invalid configuration: GO4GRAPH_AUDIT_LOG: cannot write {target}: "
+                            f"{exc.strerror or exc}") from None
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with one line, before anything else is printed, when the address is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = ("address already in use" if exc.errno == errno.EADDRINUSE
+                      else exc.strerror or str(exc))
+            print(f"go4graph: cannot listen on {host}:{port}: {reason}", file=sys.stderr)
+            raise SystemExit(1) from None
 
 
 def app_factory():  # type: ignore[no-untyped-def]
@@ -40,11 +74,22 @@ def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     settings = _settings_or_exit()  # fail fast, with one line, before uvicorn starts
+    _check_port(args.host, args.port)
+    metrics_dir = None
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Every worker writes its metric values here; a scrape of any worker adds them up.
+        # Set before the workers start (they read it when they import prometheus_client).
+        metrics_dir = tempfile.TemporaryDirectory(prefix="go4graph-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir.name
     mode = "demo school (built-in simulator)" if settings.demo else "upstream"
     print(f"go4graph: serving {mode} on http://{args.host}:{args.port}/graphql", file=sys.stderr)
-    uvicorn.run("gateway.cli:app_factory", factory=True, host=args.host, port=args.port,
-                reload=args.reload, workers=args.workers, log_level="warning",
-                access_log=False)
+    try:
+        uvicorn.run("gateway.cli:app_factory", factory=True, host=args.host, port=args.port,
+                    reload=args.reload, workers=args.workers, log_level="warning",
+                    access_log=False, timeout_graceful_shutdown=settings.shutdown_timeout)
+    finally:
+        if metrics_dir is not None:
+            metrics_dir.cleanup()
 
 
 def simulator(args: argparse.Namespace) -> None:
@@ -61,7 +106,11 @@ def export_schema(args: argparse.Namespace) -> None:
 
     text = schema.as_str() + "\n"
     if args.check:
-        current = Path(args.out).read_text() if Path(args.out).exists() else ""
+        if not Path(args.out).is_file():
+            print(f"go4graph: {args.out}: no such file (run from the repository root, or pass "
+                  f"--out PATH)", file=sys.stderr)
+            raise SystemExit(2)
+        current = Path(args.out).read_text()
         if current != text:
             print(f"go4graph: {args.out} is out of date; run 'go4graph export-schema'", file=sys.stderr)
             raise SystemExit(1)

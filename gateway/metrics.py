@@ -1,10 +1,48 @@
-"""Prometheus metrics: labels are route names, outcomes and kinds, never personal data or keys."""
+"""Prometheus metrics: labels are route names, outcomes and kinds, never personal data or keys.
+
+With several worker processes (``go4graph serve --workers N``) the CLI sets
+``PROMETHEUS_MULTIPROC_DIR`` to a fresh folder before the workers start: every
+process then writes its values there and a scrape of any worker adds up all of them
+(prometheus-client's multiprocess mode). One process alone keeps them in memory.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client import multiprocess as _multiprocess
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+
+
+def multiprocess_dir() -> str | None:
+    """The folder the workers share, when this process is one of several."""
+    return os.environ.get(MULTIPROC_ENV) or None
+
+
+def render() -> tuple[bytes, str]:
+    """The text of a scrape: this process's registry, or every worker's values added up."""
+    if multiprocess_dir() is not None:
+        registry = CollectorRegistry()
+        _multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def process_exited(pid: int) -> None:
+    """Drop a dead worker's live gauges (its counters stay: they are totals)."""
+    if multiprocess_dir() is not None:
+        _multiprocess.mark_process_dead(pid)
 
 REQUESTS = Counter("go4graph_requests", "GraphQL requests by operation and outcome",
                    ["operation", "outcome"], registry=REGISTRY)
@@ -19,7 +57,7 @@ UPSTREAM_SECONDS = Histogram("go4graph_upstream_seconds", "Upstream call latency
 UPSTREAM_RETRIES = Counter("go4graph_upstream_retries", "Upstream retries by route and cause",
                            ["source", "route", "cause"], registry=REGISTRY)
 CIRCUIT_OPEN = Gauge("go4graph_circuit_open", "1 while an upstream's circuit is open", ["source"],
-                     registry=REGISTRY)
+                     registry=REGISTRY, multiprocess_mode="livemax")
 CACHE_EVENTS = Counter("go4graph_cache", "Resource cache events by kind and result",
                        ["kind", "result"], registry=REGISTRY)
 CACHE_ERRORS = Counter("go4graph_cache_errors", "Cache backend failures (served from upstream instead)",
@@ -40,3 +78,9 @@ CREDENTIAL_CHECKS = Counter("go4graph_credential_checks", "Upstream re-confirmat
 REVOKED_SCHOOL_KEYS = Gauge("go4graph_revoked_school_keys", "School keys held by this gateway "
                             "(server key or schools file) that the upstream refused at their "
                             "last check", registry=REGISTRY)
+# --- readiness (gateway/readiness.py) -------------------------------------------------------
+READY = Gauge("go4graph_ready", "1 while the process takes new requests (0 while starting or draining)",
+              registry=REGISTRY, multiprocess_mode="livemin")
+DEGRADED = Gauge("go4graph_degraded",
+                 "1 while a part (cache, upstream circuit) is down; queries are still answered",
+                 ["part"], registry=REGISTRY, multiprocess_mode="livemax")

@@ -24,7 +24,9 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     """Every setting of the gateway. Field ``x`` is read from ``GO4GRAPH_X``."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
+    # env_ignore_empty: an empty variable (compose's ``${X:-}``) means unset, for every setting.
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore",
+                                      env_ignore_empty=True)
 
     # --- upstreams -----------------------------------------------------------
     upstream_url: str | None = Field(None, description="GO4Schools base URL, ending in /customer/v1. Unset: the built-in demo school.")
@@ -84,6 +86,10 @@ class Settings(BaseSettings):
     write_window_days: int = Field(5, ge=0, le=60, description="Attendance may be written for today and this many school (open) days back; never the future, never another academic year than today's.")
     idempotency_ttl: float = Field(86400.0, gt=0, le=7 * 86400, description="Seconds a register save's idempotency key keeps its first outcome (shared between replicas through the Redis cache when configured).")
     cors_origins: list[str] = Field(default_factory=list, description='Browser origins allowed to call the gateway cross-site (CORS preflights answered for these only), as JSON, e.g. ["https://register.example.org"]; default none.')
+    # --- deployment (readiness, shutdown, secrets files) ---------------------
+    drain_seconds: float = Field(0.0, ge=0, le=300, description="After SIGTERM, seconds /readyz answers 503 while requests are still served, so the load balancer stops sending new ones (a second SIGTERM ends it).")
+    shutdown_timeout: float = Field(30.0, gt=0, le=600, description="Then, seconds in-flight requests get to finish before the process stops anyway.")
+    secrets_dir: Path | None = Field(None, description="A folder of files named like the variables (e.g. GO4GRAPH_CACHE_URL): each file's content is that setting when the variable itself is unset (a mounted Kubernetes Secret, compose secrets).")
 
     @field_validator("upstream_url", "assembly_url")
     @classmethod
@@ -95,6 +101,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         if "@" in value.split("//", 1)[1].split("/", 1)[0]:
             raise ValueError("must not carry credentials; use GO4GRAPH_API_KEY")
+        return value
+
+    @field_validator("upstream_url")
+    @classmethod
+    def _customer_v1(cls, value: str | None) -> str | None:
+        if value is not None and not value.endswith("/customer/v1"):
+            raise ValueError("must be the GO4Schools base URL, ending in /customer/v1")
         return value
 
     @field_validator("log_level", mode="before")
@@ -172,6 +185,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _modes(self) -> Settings:
+        if self.upstream_url is None and self.api_key is not None:
+            raise ValueError("GO4GRAPH_API_KEY needs GO4GRAPH_UPSTREAM_URL (without it the "
+                             "built-in demo school is served, not your school)")
         if self.trusted_only and self.trusted_documents is None:
             raise ValueError("GO4GRAPH_TRUSTED_ONLY needs GO4GRAPH_TRUSTED_DOCUMENTS")
         if self.upstream_url is not None:
@@ -204,6 +220,9 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment (and overrides, for tests); SettingsError names a bad variable."""
     try:
+        secrets_dir = _secrets_dir()
+        if secrets_dir is not None and "_secrets_dir" not in overrides:
+            overrides = {"_secrets_dir": secrets_dir, **overrides}
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise SettingsError(_describe(exc)) from None
@@ -211,6 +230,18 @@ def load_settings(**overrides: object) -> Settings:
         field = re.search(r'field "(\w+)"', str(exc))
         name = f"{ENV_PREFIX}{field.group(1).upper()}" if field else "a GO4GRAPH_ variable"
         raise SettingsError(f"invalid configuration: {name}: not valid JSON") from None
+
+
+def _secrets_dir() -> Path | None:
+    """GO4GRAPH_SECRETS_DIR, read first: the other settings may come from its files."""
+    import os
+
+    value = os.environ.get(f"{ENV_PREFIX}SECRETS_DIR", "").strip()
+    if not value:
+        return None
+    if not Path(value).is_dir():
+        raise SettingsError(f"invalid configuration: {ENV_PREFIX}SECRETS_DIR: no such folder: {value}")
+    return Path(value)
 
 
 def _describe(exc: ValidationError) -> str:
