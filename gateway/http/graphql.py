@@ -242,7 +242,7 @@ def _name(operation: OperationDefinitionNode) -> str | None:
 
 def _op_label(name: str | None) -> str:
     # Operation names label metrics: keep them short and bounded to safe characters.
-    if not name:
+    if not name or not isinstance(name, str):  # any JSON value may come as operationName
         return "anonymous"
     cleaned = "".join(c for c in name if c.isalnum() or c in "_-")[:64]
     return cleaned or "anonymous"
