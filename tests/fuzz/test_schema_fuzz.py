@@ -15,8 +15,10 @@ carry an ``extensions.code`` from DESIGN.md's set, never INTERNAL; afterwards th
 still answers ``{ __typename }``. A valid document that is not executed must have been
 refused for a limit, nothing else.
 
-The suite runs a bounded number of examples per test; a long run takes the number from
-GO4GRAPH_FUZZ_EXAMPLES (README: ``GO4GRAPH_FUZZ_EXAMPLES=5000 .venv/bin/pytest tests/fuzz``).
+The suite runs a bounded number of examples (550 in all); a long run takes the total from
+GO4GRAPH_FUZZ_EXAMPLES, shared among the tests in the same proportions (README:
+``GO4GRAPH_FUZZ_EXAMPLES=5000 .venv/bin/pytest -rP tests/fuzz``; ``-rP`` shows how many
+examples each test ran).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from hypothesis_graphql import Mode, from_schema, nodes
+from hypothesis_graphql import Mode, from_schema, mutations, nodes, queries
 
 from gateway.app import create_app
 from gateway.settings import load_settings
@@ -48,14 +50,18 @@ CODES = {"UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT", "NOT_FOUND", "RATE_LI
          "UPSTREAM_UNAVAILABLE", "LIMIT_EXCEEDED", "PERSISTED_QUERY_NOT_FOUND", "INTERNAL"}
 
 LONG_RUN = int(os.environ.get("GO4GRAPH_FUZZ_EXAMPLES", "0") or 0)
+#: Examples per test in the normal suite; a long run scales them to GO4GRAPH_FUZZ_EXAMPLES in all.
+NORMAL = {"valid": 100, "invalid": 60, "soup": 120, "variables": 120, "envelopes": 150}
 
 
-def examples(normal: int) -> int:
-    return LONG_RUN or normal
+def examples(test: str) -> int:
+    if not LONG_RUN:
+        return NORMAL[test]
+    return -(-LONG_RUN * NORMAL[test] // sum(NORMAL.values()))  # rounded up: at least the total
 
 
-def fuzz_settings(normal: int) -> Callable[[Any], Any]:
-    return settings(max_examples=examples(normal), deadline=None, database=None,
+def fuzz_settings(test: str) -> Callable[[Any], Any]:
+    return settings(max_examples=examples(test), deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much])
 
@@ -73,9 +79,11 @@ class Harness:
         self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app),
                                         base_url="http://gateway", timeout=60)
         self.seen: dict[str, int] = {}
+        self.requests = 0
 
     def request(self, method: str, **kwargs: Any) -> httpx.Response:
         # A hang is a failure too: every answer within a minute even on a loaded machine.
+        self.requests += 1
         return self.loop.run_until_complete(
             asyncio.wait_for(self.client.request(method, "/graphql", **kwargs), 60))
 
@@ -102,7 +110,10 @@ class Harness:
             self.seen[code] = self.seen.get(code, 0) + 1
         return body
 
-    def still_answers(self) -> None:
+    def still_answers(self, test: str | None = None, before: int = 0) -> None:
+        if test is not None:
+            ran = self.requests - before
+            print(f"fuzz {test}: {ran} requests (examples asked: {examples(test)}); codes so far: {self.seen}")
         response = self.post({"query": "{ __typename }"})
         assert response.status_code == 200
         assert response.json() == {"data": {"__typename": "Query"}}
@@ -137,30 +148,63 @@ SCALARS = {
 }
 
 
+class _Anchor(graphql.Visitor):
+    """Drops the school code and year arguments, so the document reaches the school's graph."""
+
+    def enter_field(self, node: graphql.FieldNode, *_args: Any) -> Any:
+        if node.name.value in ("school", "academicYear") and node.arguments:
+            kept = tuple(a for a in node.arguments if a.name.value not in ("code", "year"))
+            return graphql.FieldNode(alias=node.alias, name=node.name, arguments=kept,
+                                     directives=node.directives, selection_set=node.selection_set)
+        return None
+
+
+@st.composite
+def valid_documents(draw: st.DrawFn) -> str:
+    kind = queries if draw(st.integers(0, 3)) else mutations  # mostly reads: the graph is wide
+    document = draw(kind(SCHEMA, custom_scalars=SCALARS, print_ast=lambda d: d))
+    if draw(st.integers(0, 3)):  # mostly the real school and year; now and then random ones
+        document = graphql.visit(document, _Anchor())
+    return graphql.print_ast(document)
+
+
+def _reached(data: Any) -> bool:
+    """Whether an answer holds some of the school's data below its roots."""
+    return isinstance(data, dict) and any(
+        isinstance(v, dict) and any(x is not None for x in v.values()) for v in data.values())
+
+
 def test_valid_documents(harness: Harness) -> None:
-    @fuzz_settings(120)
-    @given(from_schema(SCHEMA, custom_scalars=SCALARS))
+    reached = [0]
+
+    @fuzz_settings("valid")
+    @given(valid_documents())
     def run(document: str) -> None:
         body = harness.check(harness.post({"query": document}))
         assert body is not None
+        reached[0] += _reached(body.get("data"))
         if "data" not in body:
             # A valid document is executed unless a limit refused it.
             codes = {e["extensions"]["code"] for e in body["errors"]}
             assert codes == {"LIMIT_EXCEEDED"} or any(
                 "tokens" in e["message"] for e in body["errors"]), body
 
+    before = harness.requests
     run()
-    harness.still_answers()
+    harness.still_answers("valid", before)
+    print(f"fuzz valid: {reached[0]} answers with data below the roots")
+    assert reached[0] > examples("valid") // 4  # the fuzz reaches the graph, not only the roots
 
 
 def test_invalid_documents(harness: Harness) -> None:
-    @fuzz_settings(80)
+    @fuzz_settings("invalid")
     @given(from_schema(SCHEMA, custom_scalars=SCALARS, mode=Mode.NEGATIVE))
     def run(document: str) -> None:
         harness.check(harness.post({"query": document}))
 
+    before = harness.requests
     run()
-    harness.still_answers()
+    harness.still_answers("invalid", before)
 
 
 NAMES = sorted({name for t in SCHEMA.type_map.values() if isinstance(t, graphql.GraphQLObjectType)
@@ -188,14 +232,15 @@ def soup(draw: st.DrawFn) -> str:
 
 
 def test_token_soup(harness: Harness) -> None:
-    @fuzz_settings(150)
+    @fuzz_settings("soup")
     @given(soup())
     @example("{ school { ...F } }")  # found before: strawberry's depth rule raised KeyError
     def run(document: str) -> None:
         harness.check(harness.post({"query": document}))
 
+    before = harness.requests
     run()
-    harness.still_answers()
+    harness.still_answers("soup", before)
 
 
 # --- hostile variable values, per argument ----------------------------------------------------
@@ -276,14 +321,15 @@ def test_hostile_variables_for_every_argument(harness: Harness) -> None:
                             if isinstance(t, graphql.GraphQLObjectType) and not t.name.startswith("__")
                             for f, field in t.fields.items() if field.args}
 
-    @fuzz_settings(150)
+    @fuzz_settings("variables")
     @given(argument_probe())
     def run(probe: tuple[str, dict[str, Any]]) -> None:
         document, variables = probe
         harness.check(harness.post({"query": document, "variables": variables}))
 
+    before = harness.requests
     run()
-    harness.still_answers()
+    harness.still_answers("variables", before)
 
 
 # --- hostile envelopes ---------------------------------------------------------------------------
@@ -331,7 +377,7 @@ def request_case(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
 
 
 def test_hostile_envelopes(harness: Harness) -> None:
-    @fuzz_settings(200)
+    @fuzz_settings("envelopes")
     @given(request_case())
     # Found before: a non-string operationName with an invalid document (a metrics label).
     @example(("POST", {"content": b'{"query": "{ nope }", "operationName": 5}',
@@ -341,7 +387,8 @@ def test_hostile_envelopes(harness: Harness) -> None:
         method, kwargs = case
         harness.check(harness.request(method, **kwargs), method)
 
+    before = harness.requests
     run()
-    harness.still_answers()
+    harness.still_answers("envelopes", before)
     # Guard against a vacuous run: the fuzzer reached the refusals it is about.
     assert harness.seen.get("BAD_USER_INPUT", 0) > 0
