@@ -24,6 +24,12 @@ from gateway.readiness import Readiness, standard_checks
 from gateway.services import build_services, on_sighup
 from gateway.settings import Settings, load_settings
 
+#: /graphql for any method but GET and POST: a GraphQL error with a code, not plain text.
+GRAPHQL_METHOD_NOT_ALLOWED = JSONResponse(
+    {"errors": [{"message": "Only GET and POST are allowed on /graphql",
+                 "extensions": {"code": "BAD_USER_INPUT"}}]},
+    status_code=405, headers={"Allow": "GET, POST"})
+
 
 def create_app(settings: Settings | None = None, *, transport: Any = None,
                simulator: Any = None) -> Starlette:
@@ -71,7 +77,9 @@ def create_app(settings: Settings | None = None, *, transport: Any = None,
             metrics.process_exited(os.getpid())
 
     app = Starlette(routes=[
-        Route("/graphql", endpoint, methods=["GET", "POST"]), *graphiql_routes(settings),
+        Route("/graphql", endpoint, methods=["GET", "POST"]),
+        Route("/graphql", GRAPHQL_METHOD_NOT_ALLOWED),  # an ASGI response, so: every other method
+        *graphiql_routes(settings),
         Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics_view),
     ], lifespan=lifespan, middleware=_browser_and_audit(settings, services))
     app.state.services = services

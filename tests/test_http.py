@@ -54,7 +54,7 @@ async def test_depth_limit(make_gateway: Any) -> None:
     gw = make_gateway(max_depth=4)
     deep = "{ academicYear { students { groups { subject { department { name } } } } } }"
     data = await gw.gql(deep)
-    assert data["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert data["errors"][0]["extensions"] == {"code": "LIMIT_EXCEEDED", "limit": "depth", "value": 6, "max": 4}
     assert "depth" in data["errors"][0]["message"]
     assert gw.sim.counts.total() == 0  # refused before any upstream call
 

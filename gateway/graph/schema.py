@@ -5,14 +5,17 @@ from __future__ import annotations
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
+from gateway.graph import nullability
 from gateway.graph.academic_year import AcademicYear
 from gateway.graph.attendance_write import Mutation
 from gateway.graph.school import Query
 
 
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query, mutation=Mutation, types=[AcademicYear],
-                             config=StrawberryConfig(auto_camel_case=True))
+    built = strawberry.Schema(query=Query, mutation=Mutation, types=[AcademicYear],
+                              config=StrawberryConfig(auto_camel_case=True))
+    nullability.apply(built)  # errors stay on their field (DESIGN.md "Errors")
+    return built
 
 
 schema = build_schema()

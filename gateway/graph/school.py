@@ -10,6 +10,7 @@ from graphql import GraphQLObjectType, get_named_type
 from gateway.graph.base import rk
 from gateway.graph.context import Context, Info
 from gateway.graph.errors import GatewayError, bad_input
+from gateway.graph.nullability import semantic_non_null
 from gateway.graph.plan import Scope, prefetch
 from gateway.resources.memo import Resources
 from gateway.resources.tenant import Tenant
@@ -88,26 +89,30 @@ class School:
     def current_academic_year(self) -> int:
         return int(self.raw.get("current_academic_year") or 0)
 
-    @strawberry.field(description="One academic year of the school (default: the current one).")
+    @strawberry.field(description="One academic year of the school (default: the current one).",
+                      directives=[semantic_non_null()])
     async def academic_year(self, info: Info, year: YearArg = None) -> AcademicYearRef:
         return await enter_year(info, self, year)
 
 
 @strawberry.type(description="The roots of the graph: schools and academic years the caller may read.")
 class Query:
-    @strawberry.field(description="A school this caller may read. `code` is needed only when the gateway serves several schools (trust mode). " + CLAIM)
+    @strawberry.field(description="A school this caller may read. `code` is needed only when the gateway serves several schools (trust mode). " + CLAIM,
+                      directives=[semantic_non_null()])
     async def school(self, info: Info, code: Annotated[str | None, strawberry.argument(
             description="The school's code (trust mode).")] = None) -> School:
         return await load_school(info.context, tenant_for(info.context, code), code)
 
-    @strawberry.field(description="Every school this caller may read. " + CLAIM)
+    @strawberry.field(description="Every school this caller may read. " + CLAIM,
+                      directives=[semantic_non_null()])
     async def schools(self, info: Info) -> list[School]:
         ctx = info.context
         if not ctx.tenants:
             raise GatewayError("UNAUTHENTICATED", ctx.auth_problem or "Authentication required")
         return [await load_school(ctx, t) for t in ctx.tenants.values()]
 
-    @strawberry.field(description="An academic year of the (only) school, default its current year. In trust mode use school(code:) { academicYear }.")
+    @strawberry.field(description="An academic year of the (only) school, default its current year. In trust mode use school(code:) { academicYear }.",
+                      directives=[semantic_non_null()])
     async def academic_year(self, info: Info, year: YearArg = None) -> AcademicYearRef:
         school = await load_school(info.context, tenant_for(info.context, None))
         return await enter_year(info, school, year)

@@ -31,8 +31,6 @@ from graphql import (
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 
 from gateway import metrics, tracing
 from gateway.graph import fast
@@ -42,6 +40,7 @@ from gateway.http.graphiql import PAGE_HEADERS
 from gateway.http.ratelimit import ClientRateLimiter
 from gateway.http.response_cache import ResponseCache
 from gateway.http.trusted import TrustedDocumentError, TrustedDocuments, load_manifest
+from gateway.http.validation import depth_and_aliases_rule
 from gateway.services import Services
 
 log = logging.getLogger("go4graph.http")
@@ -56,8 +55,7 @@ class _Documents:
     def __init__(self, services: Services, size: int = 512) -> None:
         s = services.settings
         self._schema = services.schema._schema  # type: ignore[attr-defined]
-        self._rules = [*specified_rules, max_depth_rule(s.max_depth, None),
-                       max_aliases_rule(s.max_aliases)]
+        self._rules = [*specified_rules, depth_and_aliases_rule(s.max_depth, s.max_aliases)]
         if not s.introspection:
             self._rules.append(NoSchemaIntrospectionCustomRule)
         self._max_tokens = s.max_tokens
@@ -244,7 +242,7 @@ def _name(operation: OperationDefinitionNode) -> str | None:
 
 def _op_label(name: str | None) -> str:
     # Operation names label metrics: keep them short and bounded to safe characters.
-    if not name:
+    if not name or not isinstance(name, str):  # any JSON value may come as operationName
         return "anonymous"
     cleaned = "".join(c for c in name if c.isalnum() or c in "_-")[:64]
     return cleaned or "anonymous"

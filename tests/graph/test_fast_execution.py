@@ -68,6 +68,13 @@ def _boom(item: dict) -> Any:
     return "fine"
 
 
+def _links(item: dict) -> Any:
+    """Like a link whose resource failed to load: raises for one parent (a nullable list field)."""
+    if item["id"] == 2:
+        raise ValueError("the upstream failed")
+    return item.get("children", [])
+
+
 def _direct(field: GraphQLField, func: Any) -> GraphQLField:
     field.extensions = {**(field.extensions or {}), fast.DIRECT: func}
     field.resolve = lambda source, info: func(source)
@@ -87,6 +94,7 @@ def build() -> GraphQLSchema:
         "tags": _direct(GraphQLField(GraphQLList(GraphQLNonNull(GraphQLString))), lambda i: i.get("tags")),
         "children": _direct(GraphQLField(GraphQLNonNull(GraphQLList(GraphQLNonNull(item)))),
                             lambda i: i.get("children", [])),
+        "links": _direct(GraphQLField(GraphQLList(GraphQLNonNull(item))), _links),
         "child": GraphQLField(item, args={"n": GraphQLArgument(GraphQLInt)},
                               resolve=lambda i, info, n=0: (i.get("children") or [None])[n]),
     })
@@ -126,6 +134,7 @@ QUERIES = {
     "null in a non-null field": "{ items { id required children { id required } } }",
     "a resolver raises": "{ items { id boom children { id boom } } }",
     "an awaitable answer": "{ items { id late children { id late children { late } } } }",
+    "a nullable list raises": "{ items { id links { id name links { id } } } }",
     "arguments below": "{ items { id child(n: 0) { id name children { id } } } }",
     "one item": "{ item(id: 2) { id name boom children { id name required } } }",
 }
@@ -148,6 +157,10 @@ async def test_the_cases_do_what_they_say() -> None:
     data, errors, _ = await run(QUERIES["a resolver raises"], fast.FastExecutor)
     assert errors == [("no such thing", ["items", 1, "boom"])]
     assert data["items"][1]["boom"] is None and data["items"][0]["boom"] == "fine"
+    data, errors, _ = await run(QUERIES["a nullable list raises"], fast.FastExecutor)
+    assert errors == [("the upstream failed", ["items", 1, "links"])]
+    assert data["items"][1] == {"id": "2", "links": None}  # the row stands, its link is null
+    assert data["items"][0]["links"] == [{"id": "11", "name": "eleven", "links": []}]
     data, errors, unplanned = await run(QUERIES["an awaitable answer"], fast.FastExecutor)
     assert not errors and data["items"][0]["late"] == "late-1"
     assert data["items"][1]["children"][0]["children"][0]["late"] == "late-211"
