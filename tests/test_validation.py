@@ -179,5 +179,6 @@ async def test_other_methods_get_a_json_405_with_allow(gateway: Gateway, method:
     assert r.headers["content-type"].startswith("application/json")
     [error] = r.json()["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
-    # GET and POST still work.
-    assert (await gateway.client.get("/graphql", params={"query": "{ __typename }"})).status_code == 200
+    # GET (with a CSRF-prevention header, as any GET must carry) and POST still work.
+    assert (await gateway.client.get("/graphql", params={"query": "{ __typename }"},
+                                     headers={"apollo-require-preflight": "true"})).status_code == 200
