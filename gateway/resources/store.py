@@ -33,6 +33,15 @@ log = logging.getLogger("go4graph.resources")
 POLL_FIRST, POLL_MAX = 0.02, 0.25
 
 
+class _Load:
+    """One load under way; an invalidation of its resource meanwhile makes it stale."""
+
+    __slots__ = ("stale",)
+
+    def __init__(self) -> None:
+        self.stale = False
+
+
 @dataclass
 class Loaded:
     table: Table
@@ -47,21 +56,36 @@ class ResourceStore:
     #: How long one replica's walk lock lasts, and so how long others wait for its result.
     lock_timeout: float = 10.0
     _flight: SingleFlight[Loaded] = field(default_factory=SingleFlight)
+    #: Loads under way per (tenant, resource): what an invalidation marks stale.
+    _loading: dict[tuple[str, ResourceKey], set[_Load]] = field(default_factory=dict)
 
     async def load(self, tenant: Tenant, key: ResourceKey, *, fresh: bool = False) -> Loaded:
-        if not fresh:
-            cached = await self._cached(tenant, key)
-            if cached is not None:
-                metrics.CACHE_EVENTS.labels(key.route, "hit").inc()
-                return Loaded(cached, 0)
-            metrics.CACHE_EVENTS.labels(key.route, "miss").inc()
-        else:
-            metrics.CACHE_EVENTS.labels(key.route, "bypass").inc()
-        loaded, led = await self._flight.run((tenant.id, key),
-                                             lambda: self._shared_walk(tenant, key, fresh))
-        return loaded if led else Loaded(loaded.table, 0)
+        # Registered before the first await: an invalidation (a write) of this resource while
+        # the load is under way makes what it read before the write unfit to cache or to count
+        # as a hit.
+        this, slot = _Load(), (tenant.id, key)
+        self._loading.setdefault(slot, set()).add(this)
+        try:
+            if not fresh:
+                cached = await self._cached(tenant, key)
+                if cached is not None and not this.stale:
+                    metrics.CACHE_EVENTS.labels(key.route, "hit").inc()
+                    return Loaded(cached, 0)
+                metrics.CACHE_EVENTS.labels(key.route, "miss").inc()
+            else:
+                metrics.CACHE_EVENTS.labels(key.route, "bypass").inc()
+            loaded, led = await self._flight.run(
+                slot, lambda: self._shared_walk(tenant, key, fresh, this))
+            return loaded if led else Loaded(loaded.table, 0)
+        finally:
+            loads = self._loading.get(slot)
+            if loads is not None:
+                loads.discard(this)
+                if not loads:
+                    del self._loading[slot]
 
-    async def _shared_walk(self, tenant: Tenant, key: ResourceKey, fresh: bool) -> Loaded:
+    async def _shared_walk(self, tenant: Tenant, key: ResourceKey, fresh: bool,
+                           this: _Load | None = None) -> Loaded:
         """Walk under the replicas' lock; wait for another replica's walk when it holds it."""
         token = await self._lock(tenant, key)
         if token and not fresh:
@@ -92,12 +116,12 @@ class ResourceStore:
                         return Loaded(cached, 0)
                     break
         try:
-            return await self._walk(tenant, key)
+            return await self._walk(tenant, key, this)
         finally:
             if token:
                 await self._unlock(tenant, key, token)
 
-    async def _walk(self, tenant: Tenant, key: ResourceKey) -> Loaded:
+    async def _walk(self, tenant: Tenant, key: ResourceKey, this: _Load | None = None) -> Loaded:
         try:
             fetched = await self.client.fetch(key.route, tenant.credential, key.params())
         except UpstreamUnauthorized:
@@ -107,11 +131,16 @@ class ResourceStore:
         # Encoded before normalising: normalisers may rewrite the upstream rows in place.
         data = self.cache.encode(fetched.data) if ttl > 0 else None
         table = normalise(key.route, fetched.data)
-        if ttl > 0:
+        if ttl > 0 and not (this is not None and this.stale):
             try:
                 await self.cache.set(tenant, key, data, table, ttl)
             except Exception as exc:
                 self._cache_failed("write", key, exc)
+            if this is not None and this.stale:
+                # Invalidated while the value was being stored: the invalidation's delete may
+                # have reached the cache first, so delete again (what was fetched before the
+                # write must not outlive it).
+                await self._delete(tenant, key)
         return Loaded(table, fetched.pages)
 
     async def _cached(self, tenant: Tenant, key: ResourceKey) -> Table | None:
@@ -143,6 +172,13 @@ class ResourceStore:
                                                       "error": type(exc).__name__})
 
     async def invalidate(self, tenant: Tenant, key: ResourceKey) -> None:
+        slot = (tenant.id, key)
+        for load in self._loading.get(slot, ()):
+            load.stale = True  # what they read before the change is not cached or a hit
+        self._flight.forget(slot)  # later loads walk anew rather than join a stale walk
+        await self._delete(tenant, key)
+
+    async def _delete(self, tenant: Tenant, key: ResourceKey) -> None:
         try:
             await self.cache.delete(tenant, key)
         except Exception as exc:
@@ -150,6 +186,10 @@ class ResourceStore:
 
     async def purge(self, tenant: Tenant) -> None:
         """Drop everything cached for the tenant: its key was refused (access revoked)."""
+        for (tenant_id, _), loads in self._loading.items():
+            if tenant_id == tenant.id:
+                for load in loads:
+                    load.stale = True
         try:
             gone = await self.cache.purge(tenant)
         except Exception as exc:
