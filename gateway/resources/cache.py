@@ -165,15 +165,6 @@ if head == ARGV[1] then return head end
 return redis.call('GET', KEYS[1])
 """
 
-#: Deletes the value only if it still carries the stamp ARGV[1] (an unreadable one, not a
-#: newer value a write put there meanwhile).
-_DROP_STAMP = f"""
-if redis.call('GETRANGE', KEYS[1], 0, {STAMP_LEN - 1}) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
-
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -209,7 +200,6 @@ class RedisResourceCache:
         self._client = self._cache.client
         self._get_if_changed = self._client.register_script(_GET_IF_CHANGED)
         self._release = self._client.register_script(_RELEASE)
-        self._drop_stamp = self._client.register_script(_DROP_STAMP)
         self.timeout = timeout
         #: Seconds the cache refuses at once after a failure, so no request waits on a dead Redis.
         self.retry_after = retry_after
@@ -303,9 +293,7 @@ class RedisResourceCache:
         except (ValueError, zlib.error):
             log.warning("unreadable cache value dropped", extra={"backend": self.name,
                                                                  "route": key.route})
-            self._forget(k, local)
-            # Only that value: a write may have replaced it meanwhile.
-            await self._call(self._drop_stamp(keys=[k], args=[stamp]))
+            await self._call(self._cache.delete(k))
             return None
         if self._local.get(k) is local and self._drops == drops:
             # Not when a write, an invalidation or another read changed the entry meanwhile
@@ -334,15 +322,9 @@ class RedisResourceCache:
         k = cache_key(tenant, key)
         body = data if isinstance(data, bytes) else self.encode(data)
         stamp = os.urandom(STAMP_LEN // 2).hex().encode()
-        # The marker and the value in one transaction: no value is ever left where a purge
-        # would not look for it (a purge between two separate writes could take the marker
-        # and leave the value).
-        pipe = self._client.pipeline(transaction=True)
-        pipe.set(marker_key(tenant), b"1", px=int(MARKER_TTL * 1000))
-        pipe.set(k, stamp + body, px=max(1, int(ttl * 1000)))
-        await self._call(pipe.execute())
-        # Remembered even if an invalidation ran meanwhile: every read checks the stamp with
-        # Redis first, so a local entry Redis no longer holds is never served.
+        # The marker first: no value is ever left where a purge would not look for it.
+        await self._call(self._client.set(marker_key(tenant), b"1", px=int(MARKER_TTL * 1000)))
+        await self._call(self._cache.set(k, stamp + body, ttl=float(ttl)))
         self._remember(k, stamp, table)
 
     def _remember(self, k: str, stamp: bytes, table: Table) -> None:
