@@ -30,10 +30,4 @@ class SingleFlight(Generic[T]):
             future.set_result(result)
             return result, True
         finally:
-            if self._inflight.get(key) is future:  # not a newer call's, after a forget
-                del self._inflight[key]
-
-    def forget(self, key: Hashable) -> None:
-        """Callers from now on make a new call instead of joining the one in flight (its
-        result is out of date: the resource changed); the callers already waiting keep it."""
-        self._inflight.pop(key, None)
+            self._inflight.pop(key, None)

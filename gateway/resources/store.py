@@ -14,7 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Hashable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from gateway import metrics
 from gateway.resources.cache import CacheUnavailable, ResourceCache
@@ -42,6 +45,17 @@ class _Load:
         self.stale = False
 
 
+#: The load whose walk runs in this task (a single-flight's call runs in its leader's task).
+_LOAD: ContextVar[_Load | None] = ContextVar("go4graph_load", default=None)
+
+
+class _Flight(SingleFlight["Loaded"]):
+    def forget(self, key: Hashable) -> None:
+        """Callers from now on make a new call instead of joining the one in flight (its
+        result is out of date: the resource changed); those already waiting keep it."""
+        self._inflight.pop(key, None)
+
+
 @dataclass
 class Loaded:
     table: Table
@@ -55,7 +69,7 @@ class ResourceStore:
     ttl_overrides: dict[str, float] = field(default_factory=dict)
     #: How long one replica's walk lock lasts, and so how long others wait for its result.
     lock_timeout: float = 10.0
-    _flight: SingleFlight[Loaded] = field(default_factory=SingleFlight)
+    _flight: _Flight = field(default_factory=_Flight)
     #: Loads under way per (tenant, resource): what an invalidation marks stale.
     _loading: dict[tuple[str, ResourceKey], set[_Load]] = field(default_factory=dict)
 
@@ -65,6 +79,7 @@ class ResourceStore:
         # as a hit.
         this, slot = _Load(), (tenant.id, key)
         self._loading.setdefault(slot, set()).add(this)
+        current = _LOAD.set(this)
         try:
             if not fresh:
                 cached = await self._cached(tenant, key)
@@ -74,18 +89,18 @@ class ResourceStore:
                 metrics.CACHE_EVENTS.labels(key.route, "miss").inc()
             else:
                 metrics.CACHE_EVENTS.labels(key.route, "bypass").inc()
-            loaded, led = await self._flight.run(
-                slot, lambda: self._shared_walk(tenant, key, fresh, this))
+            loaded, led = await self._flight.run(slot,
+                                                 lambda: self._shared_walk(tenant, key, fresh))
             return loaded if led else Loaded(loaded.table, 0)
         finally:
+            _LOAD.reset(current)
             loads = self._loading.get(slot)
             if loads is not None:
                 loads.discard(this)
                 if not loads:
                     del self._loading[slot]
 
-    async def _shared_walk(self, tenant: Tenant, key: ResourceKey, fresh: bool,
-                           this: _Load | None = None) -> Loaded:
+    async def _shared_walk(self, tenant: Tenant, key: ResourceKey, fresh: bool) -> Loaded:
         """Walk under the replicas' lock; wait for another replica's walk when it holds it."""
         token = await self._lock(tenant, key)
         if token and not fresh:
@@ -116,12 +131,12 @@ class ResourceStore:
                         return Loaded(cached, 0)
                     break
         try:
-            return await self._walk(tenant, key, this)
+            return await self._walk(tenant, key)
         finally:
             if token:
                 await self._unlock(tenant, key, token)
 
-    async def _walk(self, tenant: Tenant, key: ResourceKey, this: _Load | None = None) -> Loaded:
+    async def _walk(self, tenant: Tenant, key: ResourceKey) -> Loaded:
         try:
             fetched = await self.client.fetch(key.route, tenant.credential, key.params())
         except UpstreamUnauthorized:
@@ -131,16 +146,11 @@ class ResourceStore:
         # Encoded before normalising: normalisers may rewrite the upstream rows in place.
         data = self.cache.encode(fetched.data) if ttl > 0 else None
         table = normalise(key.route, fetched.data)
-        if ttl > 0 and not (this is not None and this.stale):
+        if ttl > 0:
             try:
-                await self.cache.set(tenant, key, data, table, ttl)
+                await self._store(tenant, key, data, table, ttl)
             except Exception as exc:
                 self._cache_failed("write", key, exc)
-            if this is not None and this.stale:
-                # Invalidated while the value was being stored: the invalidation's delete may
-                # have reached the cache first, so delete again (what was fetched before the
-                # write must not outlive it).
-                await self._delete(tenant, key)
         return Loaded(table, fetched.pages)
 
     async def _cached(self, tenant: Tenant, key: ResourceKey) -> Table | None:
@@ -170,6 +180,18 @@ class ResourceStore:
         log.log(level, f"cache {what} failed", extra={"backend": self.cache.name,
                                                       "route": key.route,
                                                       "error": type(exc).__name__})
+
+    async def _store(self, tenant: Tenant, key: ResourceKey, data: Any, table: Table,
+                     ttl: float) -> None:
+        """Cache a walk's value, unless its resource was invalidated since the walk began."""
+        this = _LOAD.get()
+        if this is not None and this.stale:
+            return  # read from the upstream before a write: it must not outlive the write
+        await self.cache.set(tenant, key, data, table, ttl)
+        if this is not None and this.stale:
+            # Invalidated while the value was being stored: the invalidation's delete may have
+            # reached the cache first, so delete again.
+            await self._delete(tenant, key)
 
     async def invalidate(self, tenant: Tenant, key: ResourceKey) -> None:
         slot = (tenant.id, key)
