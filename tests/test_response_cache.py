@@ -100,3 +100,39 @@ async def test_an_answer_with_a_field_error_is_executed_each_time(gateway: Gatew
     assert first["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert second == first
     assert len(cache) == size and cache.hits == hits  # type: ignore[arg-type, attr-defined]
+
+
+async def test_an_answer_dropped_or_replaced_while_it_is_checked_is_not_served() -> None:
+    """The check of a kept answer's sources awaits the resource cache; another request may
+    drop the answer (a source changed) or keep a newer one meanwhile. A controlled fake
+    cache holds the check until the test has replaced the answer."""
+    import asyncio
+    import weakref
+    from types import SimpleNamespace
+
+    from gateway.http.response_cache import ResponseCache, _Kept
+    from gateway.resources.table import Table
+    from gateway.resources.tenant import Tenant
+    from gateway.shared.secrets import Credential
+
+    tenant = Tenant(Credential("response-race-key"), school_code="R")
+    table = Table([{"id": 1}])
+    checking, release = asyncio.Event(), asyncio.Event()
+
+    async def get(t: Tenant, key: object) -> Table:
+        checking.set()
+        await asyncio.wait_for(release.wait(), 10)
+        return table  # the source is unchanged as far as this check saw
+
+    store = SimpleNamespace(cache=SimpleNamespace(get=get))
+    responses = ResponseCache()
+    key = ((("R", tenant.id),), "{ x }", "", b"")
+    responses._kept[key] = _Kept(b"old", ((tenant, rk("students", 2027), weakref.ref(table)),))
+    check = asyncio.ensure_future(responses.get(key, store))  # type: ignore[arg-type]
+    await asyncio.wait_for(checking.wait(), 10)
+    newer = _Kept(b"newer", ())
+    responses._drop(key)
+    responses._kept[key] = newer  # another request kept a newer answer meanwhile
+    release.set()
+    assert await asyncio.wait_for(check, 10) is None
+    assert responses._kept[key] is newer  # and this check did not drop it

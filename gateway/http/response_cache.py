@@ -79,8 +79,12 @@ class ResponseCache:
                     self._drop(key)
                 self.misses += 1
                 return None
-        if self._kept.get(key) is kept:  # not replaced or dropped by another request meanwhile
-            self._kept.move_to_end(key)
+        if self._kept.get(key) is not kept:
+            # Dropped (another request saw a source change) or replaced by a newer answer
+            # while this one looked at the cache: what it checked may no longer be the latest.
+            self.misses += 1
+            return None
+        self._kept.move_to_end(key)
         self.hits += 1
         for _, rkey, _ in kept.sources:  # each resource was read from the cache, as a hit
             metrics.CACHE_EVENTS.labels(rkey.route, "hit").inc()

@@ -213,6 +213,9 @@ class RedisResourceCache:
         self._down = False
         self._local: OrderedDict[str, tuple[bytes, Table]] = OrderedDict()
         self._local_entries = local_entries
+        #: Bumped by every local drop (invalidation, purge, outage): a read that saw it change
+        #: while Redis answered does not remember the value it read.
+        self._drops = 0
 
     # --- health --------------------------------------------------------------
 
@@ -236,7 +239,7 @@ class RedisResourceCache:
                                "retry_after": self.retry_after})
         self._down = True
         self._down_until = time.monotonic() + self.retry_after
-        self._local.clear()  # what another replica changes meanwhile cannot be checked
+        self._drop_local()  # what another replica changes meanwhile cannot be checked
 
     def _recovered(self) -> None:
         if self._down:
@@ -272,15 +275,22 @@ class RedisResourceCache:
 
     async def get(self, tenant: Tenant, key: ResourceKey) -> Table | None:
         k = cache_key(tenant, key)
-        local = self._local.get(k)
+        local, drops = self._local.get(k), self._drops
         if local is None:
             value = await self._call(self._cache.get(k))
         else:
             value = await self._call(self._get_if_changed(keys=[k], args=[local[0]]))
+        # While Redis answered, this process may have changed ``self._local[k]``: a write put
+        # a new value, an invalidation or a purge removed it, an outage cleared every entry,
+        # the LRU let it go. From here on only ``local`` (what this read asked Redis about)
+        # and ``value`` (Redis's answer) are trusted, and the local entry is touched only
+        # while it is still ``local``.
         if value is None:
-            self._local.pop(k, None)
+            self._forget(k, local)
             return None
         if local is not None and len(value) == STAMP_LEN:
+            if self._local.get(k) is not local:
+                return None  # dropped or replaced meanwhile: a plain miss, never an error
             self._local.move_to_end(k)
             return local[1]
         stamp, body = bytes(value[:STAMP_LEN]), bytes(value[STAMP_LEN:])
@@ -295,8 +305,25 @@ class RedisResourceCache:
                                                                  else type(exc).__name__})
             await self._call(self._cache.delete(k))
             return None
-        self._remember(k, stamp, table)
+        if self._local.get(k) is local and self._drops == drops:
+            # Not when a write, an invalidation or another read changed the entry meanwhile
+            # (which value is newer is Redis's to say, on the next read's stamp check), nor
+            # when anything was dropped meanwhile: an invalidated value is never remembered.
+            self._remember(k, stamp, table)
         return table
+
+    def _forget(self, k: str, seen: tuple[bytes, Table] | None) -> None:
+        """Drop the local entry for ``k`` only if it is still the one a read saw."""
+        if seen is not None and self._local.get(k) is seen:
+            del self._local[k]
+
+    def _drop_local(self, k: str | None = None) -> None:
+        """Drop one local entry (or all): reads under way then remember nothing they read."""
+        self._drops += 1
+        if k is None:
+            self._local.clear()
+        else:
+            self._local.pop(k, None)
 
     async def set(self, tenant: Tenant, key: ResourceKey, data: Any, table: Table,
                   ttl: float) -> None:
@@ -319,13 +346,14 @@ class RedisResourceCache:
 
     async def delete(self, tenant: Tenant, key: ResourceKey) -> None:
         k = cache_key(tenant, key)
-        self._local.pop(k, None)
+        self._drop_local(k)
         await self._call(self._cache.delete(k))
 
     async def purge(self, tenant: Tenant) -> int:
         prefix = tenant_prefix(tenant)
         for k in [k for k in self._local if k.startswith(prefix)]:
-            del self._local[k]
+            self._drop_local(k)
+        self._drops += 1  # even with nothing local: reads under way must not remember
         if not await self._call(self._client.exists(marker_key(tenant))):
             return 0  # nothing was ever cached for it (e.g. a key that never worked)
         return int(await self._call(self._purge(prefix), limit=max(30.0, self.timeout)))

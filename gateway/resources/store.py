@@ -21,7 +21,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Hashable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from gateway import metrics
 from gateway.resources.cache import CacheUnavailable, ResourceCache
@@ -41,6 +44,26 @@ log = logging.getLogger("go4graph.resources")
 POLL_FIRST, POLL_MAX = 0.02, 0.25
 
 
+class _Load:
+    """One load under way; an invalidation of its resource meanwhile makes it stale."""
+
+    __slots__ = ("stale",)
+
+    def __init__(self) -> None:
+        self.stale = False
+
+
+#: The load whose walk runs in this task (a single-flight's call runs in its leader's task).
+_LOAD: ContextVar[_Load | None] = ContextVar("go4graph_load", default=None)
+
+
+class _Flight(SingleFlight["Loaded"]):
+    def forget(self, key: Hashable) -> None:
+        """Callers from now on make a new call instead of joining the one in flight (its
+        result is out of date: the resource changed); those already waiting keep it."""
+        self._inflight.pop(key, None)
+
+
 @dataclass
 class Loaded:
     table: Table
@@ -54,20 +77,36 @@ class ResourceStore:
     ttl_overrides: dict[str, float] = field(default_factory=dict)
     #: How long one replica's walk lock lasts, and so how long others wait for its result.
     lock_timeout: float = 10.0
-    _flight: SingleFlight[Loaded] = field(default_factory=SingleFlight)
+    _flight: _Flight = field(default_factory=_Flight)
+    #: Loads under way per (tenant, resource): what an invalidation marks stale.
+    _loading: dict[tuple[str, ResourceKey], set[_Load]] = field(default_factory=dict)
 
     async def load(self, tenant: Tenant, key: ResourceKey, *, fresh: bool = False) -> Loaded:
-        if not fresh:
-            cached = await self._cached(tenant, key)
-            if cached is not None:
-                metrics.CACHE_EVENTS.labels(key.route, "hit").inc()
-                return Loaded(cached, 0)
-            metrics.CACHE_EVENTS.labels(key.route, "miss").inc()
-        else:
-            metrics.CACHE_EVENTS.labels(key.route, "bypass").inc()
-        loaded, led = await self._flight.run((tenant.id, key),
-                                             lambda: self._shared_walk(tenant, key, fresh))
-        return loaded if led else Loaded(loaded.table, 0)
+        # Registered before the first await: an invalidation (a write) of this resource while
+        # the load is under way makes what it read before the write unfit to cache or to count
+        # as a hit.
+        this, slot = _Load(), (tenant.id, key)
+        self._loading.setdefault(slot, set()).add(this)
+        current = _LOAD.set(this)
+        try:
+            if not fresh:
+                cached = await self._cached(tenant, key)
+                if cached is not None and not this.stale:
+                    metrics.CACHE_EVENTS.labels(key.route, "hit").inc()
+                    return Loaded(cached, 0)
+                metrics.CACHE_EVENTS.labels(key.route, "miss").inc()
+            else:
+                metrics.CACHE_EVENTS.labels(key.route, "bypass").inc()
+            loaded, led = await self._flight.run(slot,
+                                                 lambda: self._shared_walk(tenant, key, fresh))
+            return loaded if led else Loaded(loaded.table, 0)
+        finally:
+            _LOAD.reset(current)
+            loads = self._loading.get(slot)
+            if loads is not None:
+                loads.discard(this)
+                if not loads:
+                    del self._loading[slot]
 
     async def _shared_walk(self, tenant: Tenant, key: ResourceKey, fresh: bool) -> Loaded:
         """Walk under the replicas' lock; wait for another replica's walk when it holds it."""
@@ -130,7 +169,7 @@ class ResourceStore:
                                         route=key.route) from None
         if ttl > 0:
             try:
-                await self.cache.set(tenant, key, data, table, ttl)
+                await self._store(tenant, key, data, table, ttl)
             except Exception as exc:
                 self._cache_failed("write", key, exc)
         return Loaded(table, fetched.pages)
@@ -163,7 +202,26 @@ class ResourceStore:
                                                       "route": key.route,
                                                       "error": type(exc).__name__})
 
+    async def _store(self, tenant: Tenant, key: ResourceKey, data: Any, table: Table,
+                     ttl: float) -> None:
+        """Cache a walk's value, unless its resource was invalidated since the walk began."""
+        this = _LOAD.get()
+        if this is not None and this.stale:
+            return  # read from the upstream before a write: it must not outlive the write
+        await self.cache.set(tenant, key, data, table, ttl)
+        if this is not None and this.stale:
+            # Invalidated while the value was being stored: the invalidation's delete may have
+            # reached the cache first, so delete again.
+            await self._delete(tenant, key)
+
     async def invalidate(self, tenant: Tenant, key: ResourceKey) -> None:
+        slot = (tenant.id, key)
+        for load in self._loading.get(slot, ()):
+            load.stale = True  # what they read before the change is not cached or a hit
+        self._flight.forget(slot)  # later loads walk anew rather than join a stale walk
+        await self._delete(tenant, key)
+
+    async def _delete(self, tenant: Tenant, key: ResourceKey) -> None:
         try:
             await self.cache.delete(tenant, key)
         except Exception as exc:
@@ -171,6 +229,10 @@ class ResourceStore:
 
     async def purge(self, tenant: Tenant) -> None:
         """Drop everything cached for the tenant: its key was refused (access revoked)."""
+        for (tenant_id, _), loads in self._loading.items():
+            if tenant_id == tenant.id:
+                for load in loads:
+                    load.stale = True
         try:
             gone = await self.cache.purge(tenant)
         except Exception as exc:

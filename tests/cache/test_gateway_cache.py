@@ -16,6 +16,7 @@ from gateway import metrics
 from gateway.graph.base import rk
 from gateway.resources.cache import NAMESPACE
 from gateway.simulator import DEMO_KEY, SECOND_KEY, Simulator
+from tests.cache.overlap import Overlap
 from tests.cache.redis_server import RedisServer
 from tests.conftest import SECRETS, Gateway
 
@@ -53,6 +54,7 @@ async def test_two_tenants_at_once_each_get_their_own_school(
     gw = make_gateway(cache_url=cache_url)
     sim = gw.sim
     demo, second = sim.school_for(DEMO_KEY), sim.school_for(SECOND_KEY)
+    Overlap([gw.services.store], 10)  # the cold round's walks wait until all ten have asked
     for _ in range(2):  # cold (both walk at once), then warm (both from the cache)
         answers = await asyncio.gather(*(gw.gql(QUERY, headers=SECOND if i % 2 else None)
                                          for i in range(10)))
@@ -68,7 +70,9 @@ async def test_two_tenants_at_once_each_get_their_own_school(
 async def test_fifty_concurrent_cold_queries_cause_one_walk(
         make_gateway: Callable[..., Gateway], cache_url: str) -> None:
     gw = make_gateway(cache_url=cache_url)
+    overlap = Overlap([gw.services.store], 50)  # no walk ends before all fifty have missed
     answers = await asyncio.gather(*(gw.gql(QUERY) for _ in range(50)))
+    assert overlap.arrived["students"] == 50
     assert all(a == answers[0] for a in answers)
     assert len(student_ids(answers[0])) == 240
     assert walks(gw.sim, "students") == 1 and walks(gw.sim, "school") == 1
@@ -86,6 +90,7 @@ async def test_replicas_sharing_redis_do_not_stampede(
         make_gateway: Callable[..., Gateway], redis_server: RedisServer) -> None:
     redis_server.flush()
     replicas = [make_gateway(cache_url=redis_server.url) for _ in range(3)]
+    Overlap([r.services.store for r in replicas], 30)  # every replica has missed before a walk ends
     answers = await asyncio.gather(*(replicas[i % 3].gql(QUERY) for i in range(30)))
     assert all(a == answers[0] for a in answers)
     assert walks(replicas[0].sim, "students") == 1
@@ -120,8 +125,11 @@ async def test_no_cache_asks_for_fresh_data_through_single_flight(
     await gw.gql(QUERY)
     gw.sim.reset()
     fresh = {"Cache-Control": "no-cache"}
+    # Each walk is held until all twenty have asked for its resource: they certainly overlap.
+    overlap = Overlap([gw.services.store], 20)
     answers = await asyncio.gather(*(gw.gql(QUERY, headers=fresh) for _ in range(20)))
     assert all(len(student_ids(a)) == 240 for a in answers)
+    assert overlap.arrived["students"] == 20 and overlap.walks["students"] == 1
     assert walks(gw.sim, "students") == 1 and walks(gw.sim, "school") == 1
     gw.sim.reset()
     await gw.gql(QUERY)  # the fresh walk refilled the cache

@@ -26,19 +26,26 @@ TENANT = Tenant(Credential("store-test-key-1"), school_code="S1")
 OTHER = Tenant(Credential("store-test-key-2"), school_code="S2")
 
 
+WAIT = 10.0  # seconds a held step may take before the test fails (never reached when it passes)
+
+
 class ScriptedUpstream:
-    """Answers students lists; ``delay`` stalls each walk; ``fail`` makes the next walks raise."""
+    """Answers students lists; with a ``gate`` each walk waits until the test opens it (so
+    walks overlap for certain); ``fail`` makes the next walks raise."""
 
     def __init__(self) -> None:
         self.calls = 0
-        self.delay = 0.0
         self.version = 1
         self.fail: list[Exception] = []
+        self.gate: asyncio.Event | None = None
+        self.entered = asyncio.Event()
 
     async def fetch(self, route: str, credential: Credential, params: dict[str, Any]) -> Fetched:
         self.calls += 1
         version = self.version
-        await asyncio.sleep(self.delay)
+        self.entered.set()
+        if self.gate is not None:
+            await asyncio.wait_for(self.gate.wait(), WAIT)
         if self.fail:
             raise self.fail.pop(0)
         return Fetched([{"id": i, "version": version} for i in range(3)], 2)
@@ -65,12 +72,39 @@ def version(loaded: Any) -> int:
     return int(loaded.table.rows[0]["version"])
 
 
+def refused(store: ResourceStore) -> asyncio.Event:
+    """Set once the store's replica has asked for the walk lock and been refused it."""
+    event = asyncio.Event()
+    lock = store.cache.lock
+
+    async def counted(*args: Any, **kwargs: Any) -> str | None:
+        token = await lock(*args, **kwargs)
+        if token is None:
+            event.set()
+        return token
+
+    store.cache.lock = counted  # type: ignore[method-assign]
+    return event
+
+
+async def holder_and_waiter(upstream: ScriptedUpstream, a: ResourceStore, b: ResourceStore,
+                            *, fresh: bool = False) -> list[Any]:
+    """``a`` walks (held at the upstream) while ``b`` is refused the lock, then the walk ends."""
+    upstream.gate, upstream.entered = asyncio.Event(), asyncio.Event()
+    waiting = refused(b)
+    first = asyncio.ensure_future(a.load(TENANT, KEY, fresh=fresh))
+    await asyncio.wait_for(upstream.entered.wait(), WAIT)
+    second = asyncio.ensure_future(b.load(TENANT, KEY, fresh=fresh))
+    await asyncio.wait_for(waiting.wait(), WAIT)
+    upstream.gate.set()
+    return list(await asyncio.gather(first, second, return_exceptions=True))
+
+
 @pytest.mark.redis
 async def test_a_waiting_replica_takes_the_holders_value(replicas: Callable[..., ResourceStore]) -> None:
     upstream: ScriptedUpstream = replicas.upstream  # type: ignore[attr-defined]
     a, b = replicas(), replicas()
-    upstream.delay = 0.3
-    first, second = await asyncio.gather(a.load(TENANT, KEY), b.load(TENANT, KEY))
+    first, second = await holder_and_waiter(upstream, a, b)
     assert upstream.calls == 1
     assert sorted([first.pages, second.pages]) == [0, 2]  # one walked, the other waited for it
     assert second.table.rows == first.table.rows
@@ -80,9 +114,8 @@ async def test_a_waiting_replica_takes_the_holders_value(replicas: Callable[...,
 async def test_a_replica_walks_itself_when_the_holder_fails(replicas: Callable[..., ResourceStore]) -> None:
     upstream: ScriptedUpstream = replicas.upstream  # type: ignore[attr-defined]
     a, b = replicas(), replicas()
-    upstream.delay = 0.2
     upstream.fail = [UpstreamServerError("boom", route="students")]
-    results = await asyncio.gather(a.load(TENANT, KEY), b.load(TENANT, KEY), return_exceptions=True)
+    results = await holder_and_waiter(upstream, a, b)
     failed = [r for r in results if isinstance(r, UpstreamServerError)]
     served = [r for r in results if not isinstance(r, BaseException)]
     assert len(failed) == 1 and len(served) == 1  # the holder's error is its own
@@ -128,9 +161,8 @@ async def test_a_fresh_waiter_gets_the_new_value_not_the_cached_one(
     upstream: ScriptedUpstream = replicas.upstream  # type: ignore[attr-defined]
     a, b = replicas(), replicas()
     assert version(await a.load(TENANT, KEY)) == 1
-    upstream.version, upstream.delay = 2, 0.3
-    first, second = await asyncio.gather(a.load(TENANT, KEY, fresh=True),
-                                         b.load(TENANT, KEY, fresh=True))
+    upstream.version = 2
+    first, second = await holder_and_waiter(upstream, a, b, fresh=True)
     assert version(first) == 2 and version(second) == 2
     assert upstream.calls == 2  # the first walk, and one fresh walk for both replicas
     assert version(await b.load(TENANT, KEY)) == 2
@@ -140,12 +172,15 @@ async def test_a_fresh_waiter_gets_the_new_value_not_the_cached_one(
 async def test_locks_are_per_tenant(replicas: Callable[..., ResourceStore]) -> None:
     upstream: ScriptedUpstream = replicas.upstream  # type: ignore[attr-defined]
     a, b = replicas(), replicas()
-    upstream.delay = 0.2
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    await asyncio.gather(a.load(TENANT, KEY), b.load(OTHER, KEY))
+    upstream.gate = asyncio.Event()
+    loads = asyncio.gather(a.load(TENANT, KEY), b.load(OTHER, KEY))
+    # Both walks are under way at once while neither can finish: neither waits on the other's lock.
+    while upstream.calls < 2:
+        await asyncio.wait_for(upstream.entered.wait(), WAIT)
+        upstream.entered.clear()
+    upstream.gate.set()
+    await asyncio.wait_for(loads, WAIT)
     assert upstream.calls == 2
-    assert loop.time() - started < 0.35  # neither waited for the other's walk
 
 
 async def test_a_refused_key_purges_its_tenant(cache_url: str) -> None:
