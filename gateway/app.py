@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -49,14 +50,37 @@ def create_app(settings: Settings | None = None, *, transport: Any = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        metrics_server = start_metrics_server(settings.metrics_port)  # admission control: own port
         try:
             yield
         finally:
+            if metrics_server is not None:
+                metrics_server.shutdown()
             await services.aclose()
 
     app = Starlette(routes=[
         Route("/graphql", endpoint, methods=["GET", "POST"]), *graphiql_routes(settings),
-        Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics_view),
+        Route("/healthz", healthz), Route("/readyz", readyz),
+        # /metrics off the public port when GO4GRAPH_METRICS_PUBLIC=false (admission control)
+        *([Route("/metrics", metrics_view)] if settings.metrics_public else []),
     ], lifespan=lifespan)
     app.state.services = services
     return app
+
+
+def start_metrics_server(port: int | None) -> Any:
+    """/metrics on its own port (GO4GRAPH_METRICS_PORT), for a scraper the public never reaches.
+
+    One server per host: when several worker processes start it, the first binds the port and
+    the others say so and go on (admission control, issue 12)."""
+    if port is None:
+        return None
+    from prometheus_client import start_http_server
+
+    try:
+        server, _thread = start_http_server(port, registry=metrics.REGISTRY)
+    except OSError as exc:
+        logging.getLogger("go4graph").warning("metrics port not opened", extra={"port": port,
+                                                                                "error": str(exc)})
+        return None
+    return server

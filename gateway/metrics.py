@@ -29,3 +29,39 @@ REVALIDATIONS = Counter("go4graph_revalidations", "Conditional requests answered
 UNPLANNED = Counter("go4graph_unplanned_loads",
                     "Resolver reads of a resource its query plan had not loaded (each is a per-object await)",
                     registry=REGISTRY)
+
+
+# --- bounded operation labels (admission control, issue 12) --------------------------------
+
+#: Label of requests whose document did not validate, and of names past the cap.
+OTHER = "other"
+ANONYMOUS = "anonymous"
+
+
+class OperationLabels:
+    """Operation names as metric labels, from a bounded set.
+
+    Only names of documents that validated are ever offered (the HTTP layer's job); the first
+    ``limit`` distinct names are kept as labels, every later one is counted as ``other``, so no
+    caller can grow /metrics (or the process) by inventing names.
+    """
+
+    def __init__(self, limit: int = 100) -> None:
+        self.limit = limit
+        self._known: set[str] = set()
+
+    def label(self, name: object) -> str:
+        if not isinstance(name, str) or not name:
+            return ANONYMOUS
+        cleaned = "".join(c for c in name[:64] if c.isalnum() or c in "_-")
+        if not cleaned:
+            return ANONYMOUS
+        if cleaned in self._known:
+            return cleaned
+        if len(self._known) >= self.limit:
+            return OTHER
+        self._known.add(cleaned)
+        return cleaned
+
+    def __len__(self) -> int:
+        return len(self._known)
