@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, *, transport: Any = None,
         finally:
             if metrics_server is not None:
                 metrics_server.shutdown()
+                metrics_server.server_close()
             await services.aclose()
 
     app = Starlette(routes=[

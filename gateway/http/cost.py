@@ -5,8 +5,8 @@ demand control): every selected field costs 1, and a list field multiplies the c
 selection by the list's expected size. The expected size comes, best first, from
 
 1. what this gateway has seen of the school: the row counts of the school's resources it has
-   loaded (``SchoolSizes``; e.g. ``AcademicYear.students`` is the school's student count and
-   ``Student.groups`` its group memberships per student),
+   loaded (``SchoolSizes``; e.g. ``AcademicYear.students`` is the school's student count, its
+   ``groups`` the school's teaching groups), for the school-wide lists;
 2. a declared estimate per list field (``LIST_SIZES``, the ``assumedSize`` of ``@listSize``),
    scaled down when a filtering argument is given (the spec's ``slicingArguments``),
 3. ``DEFAULT_LIST_SIZE`` for any other list.
@@ -52,10 +52,8 @@ class ListSize:
     """The expected length of one list field (``@listSize(assumedSize:, slicingArguments:)``)."""
 
     assumed: float
-    #: The school's resource whose row count is this list's length (school-wide lists) ...
+    #: The school's resource whose row count is this list's length (school-wide lists).
     route: str | None = None
-    #: ... divided by this resource's row count (per-parent lists: rows per parent).
-    per: str | None = None
     #: Filtering arguments: when given, the size is multiplied by the factor.
     slicing: tuple[tuple[str, float], ...] = ()
     #: Items per day covered, for date-range fields (``from``/``to``): size = per_day x days.
@@ -82,19 +80,19 @@ LIST_SIZES: dict[tuple[str, str], ListSize] = {
     ("AcademicYear", "lessonMarks"): ListSize(12000),
     ("AcademicYear", "behaviourEvents"): ListSize(40, per_day=40),
     ("AcademicYear", "calendar"): ListSize(365, per_day=1),
-    ("Student", "groups"): ListSize(15, "groups-students", "students"),
-    ("Student", "classes"): ListSize(15, "student-classes", "students"),
-    ("Student", "classEnrolments"): ListSize(15, "student-classes", "students"),
-    ("Student", "marks"): ListSize(200, "marks", "students"),
-    ("Student", "marksheetGrades"): ListSize(50, "marksheet-grades", "students"),
+    ("Student", "groups"): ListSize(15),
+    ("Student", "classes"): ListSize(15),
+    ("Student", "classEnrolments"): ListSize(15),
+    ("Student", "marks"): ListSize(200),
+    ("Student", "marksheetGrades"): ListSize(50),
     ("Student", "sessionMarks"): ListSize(2, per_day=2),
     ("Student", "lessonMarks"): ListSize(6, per_day=6),
     ("Student", "behaviourEvents"): ListSize(1, per_day=0.2),
-    ("Student", "contacts"): ListSize(3, "parental-contacts", "students"),
-    ("Group", "students"): ListSize(30, "groups-students", "groups"),
-    ("Group", "teachers"): ListSize(2, "groups-teachers", "groups"),
-    ("Teacher", "groups"): ListSize(10, "groups-teachers", "teachers"),
-    ("TimetabledClass", "students"): ListSize(30, "student-classes", "classes"),
+    ("Student", "contacts"): ListSize(3),
+    ("Group", "students"): ListSize(30),
+    ("Group", "teachers"): ListSize(2),
+    ("Teacher", "groups"): ListSize(10),
+    ("TimetabledClass", "students"): ListSize(30),
     ("Subject", "groups"): ListSize(8),
     ("Department", "subjects"): ListSize(8),
     ("Markbook", "marksheets"): ListSize(10),
@@ -202,13 +200,7 @@ class CostEstimator:
             rows = sizes.get(declared.route or "")
             if rows is None:
                 continue
-            if declared.per is not None:
-                parents = sizes.get(declared.per)
-                if not parents:
-                    continue
-                value = rows / parents
-            else:
-                value = float(rows)
+            value = float(rows)
             best = value if best is None else max(best, value)
         return best
 
