@@ -101,3 +101,27 @@ async def test_healthz_answers_while_a_heavy_request_runs(fresh_sim: Simulator, 
     gate.release.set()
     r = await heavy
     assert len(r.json()["data"]["academicYear"]["students"]) > 100
+
+
+async def test_a_long_list_is_built_in_chunks_with_the_loop_served_between(
+        gateway: Gateway, monkeypatch: Any) -> None:
+    """Each chunk of a long list is followed by a pass through the event loop (others run)."""
+    from gateway.http import execution
+
+    await gateway.client.post("/graphql", json={"query": ROSTER})  # resources cached
+
+    async def passes() -> int:
+        gateway.services.extras["response_cache"].clear()
+        count = 0
+        request = asyncio.ensure_future(gateway.client.post("/graphql", json={"query": ROSTER}))
+        while not request.done():
+            count += 1
+            await asyncio.sleep(0)
+        assert len((await request).json()["data"]["academicYear"]["students"]) == 240
+        return count
+
+    monkeypatch.setattr(execution, "CHUNK", 10_000)
+    whole = await passes()
+    monkeypatch.setattr(execution, "CHUNK", 20)
+    chunked = await passes()
+    assert chunked - whole >= 240 // 20 - 1
