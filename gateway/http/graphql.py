@@ -374,7 +374,7 @@ class GraphQLEndpoint:
             metrics.UNPLANNED.inc(context.unplanned)
         body: dict[str, Any] = {}
         if result.errors:
-            body["errors"] = collapse([format_error(e, req.request_id) for e in result.errors])
+            body["errors"] = collapse([_cut_error(format_error(e, req.request_id)) for e in result.errors])
         body["data"] = result.data
         if req.wants_cost and req.estimate is not None:
             body["extensions"] = {"cost": req.estimate.as_extension(self.settings.max_cost,

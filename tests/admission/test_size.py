@@ -104,3 +104,11 @@ async def test_kept_answers_count_their_keys_bytes(gateway: Gateway) -> None:
     r = await gateway.client.post("/graphql", json={"query": query, "variables": {"y": big}})
     assert "errors" not in r.json() and len(cache) == 1
     assert cache.bytes >= 30_000 + len(r.content)
+
+
+async def test_a_variable_echoed_in_an_execution_error_is_cut_short(gateway: Gateway) -> None:
+    r = await gateway.client.post("/graphql", json={
+        "query": "query($n: Int) { academicYear(year: $n) { students { id } } }",
+        "variables": {"n": "z" * 20_000}})
+    message = r.json()["errors"][0]["message"]
+    assert "zzz" in message and len(message) <= 301

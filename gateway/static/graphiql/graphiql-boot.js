@@ -10,6 +10,7 @@
     "# Run a query: Ctrl-Enter or the play button.",
     "# Complete a name: Ctrl-Space.",
     "# Every type and field: the Docs (book) button.",
+    "# extensions.cost in each answer: the operation's estimated cost and upstream calls.",
     "",
     "{",
     "  school {",
@@ -22,7 +23,9 @@
 
   // Queries go to the page's own address (GET /graphql from a browser is this page;
   // GraphiQL POSTs JSON), so the gateway works behind a path-rewriting proxy too.
-  var fetcher = GraphiQL.createFetcher({ url: window.location.pathname });
+  // X-GO4GRAPH-Cost asks for the estimate (admission control) in every answer's extensions.
+  var fetcher = GraphiQL.createFetcher({ url: window.location.pathname,
+                                         headers: { "X-GO4GRAPH-Cost": "1" } });
 
   var root = ReactDOM.createRoot(document.getElementById("graphiql"));
   root.render(
