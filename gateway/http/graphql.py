@@ -336,6 +336,7 @@ class GraphQLEndpoint:
         document, context = req.document, req.context
 
         async def run() -> ExecutionResult:
+            meter.fields, meter.exceeded = 0, False
             METER.set(meter)
             with request_budget.bound(req.budget):
                 result = execute(self._schema, document, None, context, req.variables,
@@ -345,18 +346,28 @@ class GraphQLEndpoint:
                     result = await result
                 return result
 
-        task = asyncio.ensure_future(run())
         watcher = asyncio.ensure_future(_disconnected(receive))
         try:
-            done, _ = await asyncio.wait({task, watcher}, timeout=req.budget.remaining(),
-                                         return_when=asyncio.FIRST_COMPLETED)
+            for attempt in (1, 2):
+                task = asyncio.ensure_future(run())
+                done, _ = await asyncio.wait({task, watcher}, timeout=req.budget.remaining(),
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if task not in done:
+                    await _stop(task, context)
+                    if watcher in done and watcher.result():
+                        raise _ClientGone
+                    raise self._deadline()
+                if not task.cancelled():
+                    break
+                # Not cancelled by us: a resource load this request shared with another
+                # (single-flight) was stopped when that request's client went or its deadline
+                # passed. Once more, leading the load itself this time.
+                if attempt == 2:
+                    _release(context)
+                    raise Refused(200, "A resource this request was waiting for was stopped with "
+                                  "another request; try again", "UPSTREAM_UNAVAILABLE")
         finally:
             watcher.cancel()
-        if task not in done:
-            await _stop(task, context)
-            if watcher in done and watcher.result():
-                raise _ClientGone
-            raise self._deadline()
         result = task.result()
         self._learn(context)
         if meter.exceeded:
