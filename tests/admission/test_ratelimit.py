@@ -80,3 +80,18 @@ async def test_two_replicas_over_one_redis_share_the_limit(
     assert codes == [200] * 5 + [429] * 5
     assert b"go4graph-ratelimit" in redis_server.command("KEYS", "*")
     redis_server.flush()  # the windows are lists: leave nothing for tests that read every key
+
+
+def test_buckets_are_verified_callers_or_else_the_address() -> None:
+    from gateway.http.ratelimit import ClientRateLimiter
+
+    limiter = ClientRateLimiter("5/minute")
+    assert limiter.identity(["passthrough:abc"], trusted=False, address="1.2.3.4") == "address:1.2.3.4"
+    limiter.verified.add("passthrough:abc")  # the upstream accepted the key
+    assert limiter.identity(["passthrough:abc"], trusted=False, address="1.2.3.4") == "caller:passthrough:abc"
+    # A token the schools file matched is verified by the gateway itself.
+    assert limiter.identity(["token:t1"], trusted=True, address="1.2.3.4") == "caller:token:t1"
+    # A server-held key says nothing about who calls: every user is not one bucket.
+    for shared in ("server-key", "demo:f00"):
+        limiter.verified.add(shared)
+        assert limiter.identity([shared], trusted=False, address="5.6.7.8") == "address:5.6.7.8"

@@ -10,7 +10,6 @@
     "# Run a query: Ctrl-Enter or the play button.",
     "# Complete a name: Ctrl-Space.",
     "# Every type and field: the Docs (book) button.",
-    "# extensions.cost in each answer: the operation's estimated cost and upstream calls.",
     "",
     "{",
     "  school {",
@@ -23,9 +22,7 @@
 
   // Queries go to the page's own address (GET /graphql from a browser is this page;
   // GraphiQL POSTs JSON), so the gateway works behind a path-rewriting proxy too.
-  // X-GO4GRAPH-Cost asks for the estimate (admission control) in every answer's extensions.
-  var fetcher = GraphiQL.createFetcher({ url: window.location.pathname,
-                                         headers: { "X-GO4GRAPH-Cost": "1" } });
+  var fetcher = GraphiQL.createFetcher({ url: window.location.pathname });
 
   var root = ReactDOM.createRoot(document.getElementById("graphiql"));
   root.render(
