@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1024 * 1024, ge=1024, le=1024 * 1024 * 1024, description="Largest request body (or GET query string) read; a larger one is refused with 413 while it streams in.")
     max_variables_bytes: int = Field(64 * 1024, ge=64, le=1024 * 1024 * 1024, description="Largest 'variables' object, as JSON bytes.")
     document_cache_bytes: int = Field(32 * 1024 * 1024, ge=0, le=1024 * 1024 * 1024, description="Memory budget (estimated bytes) of the cache of parsed and validated documents; only valid documents are kept.")
-    max_cost: int = Field(1_500_000, ge=1, le=1_000_000_000, description="Largest estimated cost (fields in the answer, list fields multiplied by their expected size) of one operation.")
+    max_cost: int = Field(2_000_000, ge=1, le=1_000_000_000, description="Largest estimated cost of one operation: the objects expected in its answer, list fields multiplied by their expected size.")
     max_upstream_calls: int = Field(500, ge=1, le=1_000_000, description="Most upstream calls one request may make (estimated before execution, counted during it); date ranges count each day.")
     request_timeout: float = Field(30.0, gt=0, le=3600, description="Seconds one GraphQL request may run before it is stopped with LIMIT_EXCEEDED.")
     max_fields: int = Field(2_000_000, ge=1, le=1_000_000_000, description="Most fields one answer may complete during execution before it is stopped with LIMIT_EXCEEDED.")
