@@ -125,3 +125,41 @@ async def test_a_long_list_is_built_in_chunks_with_the_loop_served_between(
     monkeypatch.setattr(execution, "CHUNK", 20)
     chunked = await passes()
     assert chunked - whole >= 240 // 20 - 1
+
+
+async def test_a_request_sharing_a_load_with_one_that_disconnects_still_answers(
+        fresh_sim: Simulator, make_admission_gateway: Callable[..., Gateway]) -> None:
+    """B waits on A's upstream load (single-flight); A's client goes and A's load is cancelled:
+    B runs again, leading the load itself, and answers."""
+    gate = GatedTransport(fresh_sim.app)
+    gw = make_admission_gateway(transport=gate)
+    query = {"query": "{ school { name } }"}
+    messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    messages.put_nowait({"type": "http.request", "body": json.dumps(query).encode(), "more_body": False})
+
+    async def receive() -> dict[str, Any]:
+        return await messages.get()
+
+    async def send(message: dict[str, Any]) -> None:
+        pass
+
+    scope = {"type": "http", "method": "POST", "path": "/graphql", "raw_path": b"/graphql",
+             "query_string": b"", "headers": [(b"content-type", b"application/json")],
+             "client": ("127.0.0.1", 1234), "server": ("gateway", 80), "scheme": "http",
+             "http_version": "1.1", "root_path": ""}
+    a = asyncio.ensure_future(gw.app(scope, receive, send))
+    await gate.started.wait()  # A leads the school's load, held at the upstream
+    inflight = gw.services.store._flight._inflight
+    assert len(inflight) == 1
+    shared = next(iter(inflight.values()))
+    b = asyncio.ensure_future(gw.client.post("/graphql", json=query))
+    # B has joined A's load once it waits on the load's future (no event says so: the
+    # condition itself is checked, each pass letting B run).
+    while not shared._callbacks:  # noqa: ASYNC110
+        await asyncio.sleep(0)
+    messages.put_nowait({"type": "http.disconnect"})
+    await asyncio.wait_for(a, 10)
+    gate.release.set()
+    r = await asyncio.wait_for(b, 10)
+    assert r.json() == {"data": {"school": {"name": "Demo Academy"}}}
+    assert gate.cancelled == 1 and gate.sent == 1
