@@ -1,6 +1,6 @@
 """The hostile set of issue 12 against a running gateway: what each gets, how long, and memory.
 
-    python -m bench.hostile            # ~2 minutes on 2 cores
+    python -m bench.hostile            # ~5 minutes on 2 cores (20,000 operation names)
     python -m bench.hostile --quick    # fewer repetitions (2,000 operation names)
 
 The upstream is the simulator over real HTTP (uvicorn in a thread of this process, 30 ms before
