@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator
 from typing import Any
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, transport: Any = None,
         readiness.starting()
         undo = readiness.install_sigterm(asyncio.get_running_loop())
         hup = on_sighup(services)  # trust mode: SIGHUP re-reads the schools file at once
+        metrics_server = start_metrics_server(settings.metrics_port)  # admission control: own port
         await readiness.report()  # opens the cache connection before the first query
         readiness.started()
         try:
@@ -73,6 +75,9 @@ def create_app(settings: Settings | None = None, *, transport: Any = None,
             readiness.drain()
             undo()
             hup()
+            if metrics_server is not None:
+                metrics_server.shutdown()
+                metrics_server.server_close()
             await services.aclose()
             metrics.process_exited(os.getpid())
 
@@ -80,7 +85,9 @@ def create_app(settings: Settings | None = None, *, transport: Any = None,
         Route("/graphql", endpoint, methods=["GET", "POST"]),
         Route("/graphql", GRAPHQL_METHOD_NOT_ALLOWED),  # an ASGI response, so: every other method
         *graphiql_routes(settings),
-        Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics_view),
+        Route("/healthz", healthz), Route("/readyz", readyz),
+        # /metrics off the public port when GO4GRAPH_METRICS_PUBLIC=false (admission control)
+        *([Route("/metrics", metrics_view)] if settings.metrics_public else []),
     ], lifespan=lifespan, middleware=_browser_and_audit(settings, services))
     app.state.services = services
     app.state.readiness = readiness
@@ -91,3 +98,21 @@ def _browser_and_audit(settings: Settings, services: Any) -> list[Middleware]:
     """CORS (answers preflights), the write audit's catch-all, then CSRF prevention (issue 13)."""
     cors, csrf = browser_middleware(settings.cors_origins)
     return [cors, Middleware(MutationAudit, services=services), csrf]
+
+
+def start_metrics_server(port: int | None) -> Any:
+    """/metrics on its own port (GO4GRAPH_METRICS_PORT), for a scraper the public never reaches.
+
+    One server per host: when several worker processes start it, the first binds the port and
+    the others say so and go on (admission control, issue 12)."""
+    if port is None:
+        return None
+    from prometheus_client import start_http_server
+
+    try:
+        server, _thread = start_http_server(port, registry=metrics.scrape_registry())
+    except OSError as exc:
+        logging.getLogger("go4graph").warning("metrics port not opened", extra={"port": port,
+                                                                                "error": str(exc)})
+        return None
+    return server

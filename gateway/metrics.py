@@ -30,13 +30,18 @@ def multiprocess_dir() -> str | None:
     return os.environ.get(MULTIPROC_ENV) or None
 
 
-def render() -> tuple[bytes, str]:
-    """The text of a scrape: this process's registry, or every worker's values added up."""
+def scrape_registry() -> CollectorRegistry:
+    """What a scrape reads: this process's registry, or every worker's values added up."""
     if multiprocess_dir() is not None:
         registry = CollectorRegistry()
         _multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+        return registry
+    return REGISTRY
+
+
+def render() -> tuple[bytes, str]:
+    """The text of a scrape (the public /metrics route and GO4GRAPH_METRICS_PORT alike)."""
+    return generate_latest(scrape_registry()), CONTENT_TYPE_LATEST
 
 
 def process_exited(pid: int) -> None:
@@ -84,3 +89,38 @@ READY = Gauge("go4graph_ready", "1 while the process takes new requests (0 while
 DEGRADED = Gauge("go4graph_degraded",
                  "1 while a part (cache, upstream circuit) is down; queries are still answered",
                  ["part"], registry=REGISTRY, multiprocess_mode="livemax")
+
+# --- bounded operation labels (admission control, issue 12) --------------------------------
+
+#: Label of requests whose document did not validate, and of names past the cap.
+OTHER = "other"
+ANONYMOUS = "anonymous"
+
+
+class OperationLabels:
+    """Operation names as metric labels, from a bounded set.
+
+    Only names of documents that validated are ever offered (the HTTP layer's job); the first
+    ``limit`` distinct names are kept as labels, every later one is counted as ``other``, so no
+    caller can grow /metrics (or the process) by inventing names.
+    """
+
+    def __init__(self, limit: int = 100) -> None:
+        self.limit = limit
+        self._known: set[str] = set()
+
+    def label(self, name: object) -> str:
+        if not isinstance(name, str) or not name:
+            return ANONYMOUS
+        cleaned = "".join(c for c in name[:64] if c.isalnum() or c in "_-")
+        if not cleaned:
+            return ANONYMOUS
+        if cleaned in self._known:
+            return cleaned
+        if len(self._known) >= self.limit:
+            return OTHER
+        self._known.add(cleaned)
+        return cleaned
+
+    def __len__(self) -> int:
+        return len(self._known)

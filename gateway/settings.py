@@ -90,6 +90,18 @@ class Settings(BaseSettings):
     drain_seconds: float = Field(0.0, ge=0, le=300, description="After SIGTERM, seconds /readyz answers 503 while requests are still served, so the load balancer stops sending new ones (a second SIGTERM ends it).")
     shutdown_timeout: float = Field(30.0, gt=0, le=600, description="Then, seconds in-flight requests get to finish before the process stops anyway.")
     secrets_dir: Path | None = Field(None, description="A folder of files named like the variables (e.g. GO4GRAPH_CACHE_URL): each file's content is that setting when the variable itself is unset (a mounted Kubernetes Secret, compose secrets).")
+    # --- admission control (issue 12) ------------------------------------------------
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, le=1024 * 1024 * 1024, description="Largest request body (or GET query string) read; a larger one is refused with 413 while it streams in.")
+    max_variables_bytes: int = Field(64 * 1024, ge=64, le=1024 * 1024 * 1024, description="Largest 'variables' object, as JSON bytes.")
+    document_cache_bytes: int = Field(32 * 1024 * 1024, ge=0, le=1024 * 1024 * 1024, description="Memory budget (estimated bytes) of the cache of parsed and validated documents; only valid documents are kept.")
+    max_cost: int = Field(2_000_000, ge=1, le=1_000_000_000, description="Largest estimated cost of one operation: the objects expected in its answer, list fields multiplied by their expected size.")
+    max_upstream_calls: int = Field(500, ge=1, le=1_000_000, description="Most upstream calls one request may make (estimated before execution, counted during it); date ranges count each day.")
+    request_timeout: float = Field(30.0, gt=0, le=3600, description="Seconds one GraphQL request may run before it is stopped with LIMIT_EXCEEDED.")
+    max_fields: int = Field(2_000_000, ge=1, le=1_000_000_000, description="Most fields one answer may complete during execution before it is stopped with LIMIT_EXCEEDED.")
+    trusted_proxy_hops: int = Field(0, ge=0, le=10, description="Proxies in front of the gateway whose X-Forwarded-For is trusted for the client address (0: the peer address).")
+    metrics_max_operations: int = Field(100, ge=1, le=10000, description="Distinct operation names used as metric labels; later ones are counted as 'other'.")
+    metrics_port: int | None = Field(None, ge=1, le=65535, description="Serve /metrics on this port too (go4graph serve), e.g. for a scraper inside the cluster.")
+    metrics_public: bool = Field(True, description="Serve /metrics on the public port; false with GO4GRAPH_METRICS_PORT keeps it off the public one.")
 
     @field_validator("upstream_url", "assembly_url")
     @classmethod

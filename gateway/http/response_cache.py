@@ -41,6 +41,8 @@ class _Kept:
     #: (tenant, resource key, the table it was built from: weakly, so a kept answer never
     #: keeps a replaced table alive).
     sources: Sequence[tuple[Tenant, ResourceKey, weakref.ref[Table]]]
+    #: Bytes charged to the budget: the body and the key (query text and variables included).
+    size: int = 0
 
 
 class ResponseCache:
@@ -91,7 +93,8 @@ class ResponseCache:
         return kept.body
 
     def put(self, key: Key, body: bytes, context: Context) -> None:
-        if len(body) > self.max_bytes // 4:
+        size = len(body) + _key_bytes(key)
+        if size > self.max_bytes // 4:
             return
         sources = []
         for res in context.all_resources:
@@ -102,16 +105,20 @@ class ResponseCache:
                     return
                 sources.append((res.tenant, rkey, weakref.ref(table)))
         self._drop(key)
-        self._kept[key] = _Kept(body, tuple(sources))
-        self._bytes += len(body)
+        self._kept[key] = _Kept(body, tuple(sources), size)
+        self._bytes += size
         while self._kept and (len(self._kept) > self.max_entries or self._bytes > self.max_bytes):
             _, old = self._kept.popitem(last=False)
-            self._bytes -= len(old.body)
+            self._bytes -= old.size
 
     def _drop(self, key: Key) -> None:
         old = self._kept.pop(key, None)
         if old is not None:
-            self._bytes -= len(old.body)
+            self._bytes -= old.size
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
 
     def clear(self) -> None:
         self._kept.clear()
@@ -119,3 +126,14 @@ class ResponseCache:
 
     def __len__(self) -> int:
         return len(self._kept)
+
+
+def _key_bytes(key: Key) -> int:
+    """What a key holds in memory, roughly: its texts (the query and the variables' JSON)."""
+    size = 64
+    for part in key:
+        if isinstance(part, str | bytes):
+            size += len(part) + 50
+        else:
+            size += 64 * (len(part) if isinstance(part, tuple) else 1)
+    return size

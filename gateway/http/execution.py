@@ -1,0 +1,121 @@
+"""Execution under a budget of completed fields (admission control's bound on answer size).
+
+``BoundedExecutor`` is the fast executor with one addition: every list it completes (by
+graphql-core's own path or by one of the fast executor's builders) charges its length times
+the width of the item's selection to the request's ``FieldMeter``. Past the budget the meter
+raises, every later list fails at once, and the HTTP layer answers LIMIT_EXCEEDED instead of
+the partial data, so an answer can never grow past the budget in memory however the cost
+estimate was fooled. The fast executor itself is unchanged: the builders are wrapped from here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from graphql import GraphQLList, GraphQLNonNull
+
+from gateway.graph import fast
+
+
+class FieldBudgetExceeded(Exception):
+    """The answer passed the request's budget of completed fields."""
+
+
+class FieldMeter:
+    __slots__ = ("max_fields", "fields", "exceeded")
+
+    def __init__(self, max_fields: int) -> None:
+        self.max_fields = max_fields
+        self.fields = 0
+        self.exceeded = False
+
+    def charge(self, n: int) -> None:
+        self.fields += n
+        if self.fields > self.max_fields:
+            self.exceeded = True
+            raise FieldBudgetExceeded(
+                f"The answer passed the limit of {self.max_fields} fields")
+
+
+METER: ContextVar[FieldMeter | None] = ContextVar("go4graph_field_meter", default=None)
+
+
+def _width(field_details_list: Any) -> int:
+    """Fields each item of a list completes (its selections; 1 for a list of leaves)."""
+    width = 0
+    for details in field_details_list:
+        selection_set = details.node.selection_set
+        if selection_set is not None:
+            width += len(selection_set.selections)
+    return max(width, 1)
+
+
+#: Items of a long list built between two passes through the event loop.
+CHUNK = 100
+
+
+class BoundedExecutor(fast.FastExecutor):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._meter = METER.get()
+
+    def complete_value(self, return_type: Any, field_details_list: Any, info: Any, path: Any,
+                       result: Any, position_context: Any) -> Any:
+        inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+        if isinstance(inner, GraphQLList) and type(result) is list and len(result) > CHUNK:
+            item = self._builder(inner.of_type, field_details_list)
+            if item is not None and not self._given_up(item):
+                return self._in_chunks(item, return_type, field_details_list, info, path, result,
+                                       position_context)
+        return super().complete_value(return_type, field_details_list, info, path, result,
+                                      position_context)
+
+    async def _in_chunks(self, item: Callable[[Any], Any], return_type: Any, field_details_list: Any,
+                         info: Any, path: Any, result: list[Any], position_context: Any) -> Any:
+        """The list built ``CHUNK`` items at a time, yielding to the loop in between; anything
+        unusual (an error, a null, an awaitable) sends the whole list the usual way instead."""
+        if self._meter is not None:
+            self._meter.charge(len(result) * _width(field_details_list))
+        out: list[Any] = []
+
+        def build(items: list[Any]) -> list[Any]:
+            return [item(x) for x in items]
+
+        for start in range(0, len(result), CHUNK):
+            built = self._run(build, None, result[start:start + CHUNK])
+            if built is fast._ABANDONED:
+                completed = super().complete_value(return_type, field_details_list, info, path,
+                                                   result, position_context)
+                return await completed if self.is_awaitable(completed) else completed
+            out.extend(built)
+            await asyncio.sleep(0)
+        return out
+
+    def _make_builder(self, return_type: Any, fields: Any) -> Callable[[Any], Any] | None:
+        built = super()._make_builder(return_type, fields)
+        meter = self._meter
+        inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+        if built is None or meter is None or not isinstance(inner, GraphQLList):
+            return built
+        width = _width(fields)
+        build = built
+
+        def counted(value: Any) -> Any:
+            if type(value) is list:
+                meter.charge(len(value) * width)
+            return build(value)
+        return counted
+
+    def complete_list_value(self, return_type: Any, field_details_list: Any, info: Any, path: Any,
+                            result: Any, position_context: Any) -> Any:
+        meter = self._meter
+        if meter is not None:
+            if meter.exceeded:
+                raise FieldBudgetExceeded(f"The answer passed the limit of {meter.max_fields} fields")
+            if isinstance(result, list | tuple):
+                meter.charge(len(result) * _width(field_details_list))
+        return super().complete_list_value(return_type, field_details_list, info, path, result,
+                                           position_context)

@@ -1,0 +1,63 @@
+"""Admission-control fixtures: gateways on the simulator, and an upstream that waits on a gate."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.settings import load_settings
+from gateway.simulator import Simulator
+from tests.conftest import Gateway
+
+
+class GatedTransport(httpx.AsyncBaseTransport):
+    """The simulator's transport, holding every upstream request until ``release`` is set.
+
+    ``started`` is set by the first request; ``cancelled`` counts requests abandoned while
+    held (a cancelled execution), ``sent`` those that reached the simulator."""
+
+    def __init__(self, app: Any) -> None:
+        self._inner = httpx.ASGITransport(app=app)
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+        self.held = self.cancelled = self.sent = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.held += 1
+        self.started.set()
+        try:
+            await self.release.wait()
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+        finally:
+            self.held -= 1
+        self.sent += 1
+        return await self._inner.handle_async_request(request)
+
+
+@pytest.fixture
+async def make_admission_gateway(fresh_sim: Simulator) -> AsyncIterator[Callable[..., Gateway]]:
+    """Gateways in demo mode on the shared simulator; ``transport=`` to put a gate in between."""
+    made: list[Gateway] = []
+
+    def make(transport: Any = None, **overrides: Any) -> Gateway:
+        app = create_app(load_settings(**overrides), simulator=fresh_sim, transport=transport)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+        gw = Gateway(app, client, fresh_sim)
+        made.append(gw)
+        return gw
+
+    yield make
+    for gw in made:
+        await gw.client.aclose()
+        await gw.services.aclose()
+
+
+def upstream_calls(sim: Simulator) -> int:
+    return len(sim.control.requests)
