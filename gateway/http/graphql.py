@@ -208,7 +208,10 @@ class GraphQLEndpoint:
             return HTMLResponse(self.services.graphiql_html, headers=PAGE_HEADERS)
         wants = GRAPHQL_RESPONSE in accept
         req = _Request(request=request,
-                       request_id=(request.headers.get("x-request-id") or uuid.uuid4().hex[:16])[:64],
+                       # The server's own id (the write audit's middleware made it): a caller's
+                       # X-Request-Id never names our records; the audit keeps it apart, sanitised.
+                       request_id=request.scope.get("state", {}).get("go4graph_request_id")
+                       or uuid.uuid4().hex[:16],
                        media=GRAPHQL_RESPONSE if wants else JSON, wants_graphql_response=wants,
                        budget=request_budget.RequestBudget(timeout=self.settings.request_timeout,
                                                            max_calls=self.settings.max_upstream_calls))

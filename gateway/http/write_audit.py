@@ -113,6 +113,8 @@ class MutationAudit:
         self.path = path
         settings = services.settings
         #: Trusted documents, to tell a mutation named only by its hash (None: none configured).
+        #: Never buffer past the endpoint's own body limit: it refuses at the first byte over.
+        self._peek = min(PEEK, settings.max_body_bytes + 1)
         self._trusted = (TrustedDocuments(load_manifest(settings.trusted_documents), only=False)
                          if settings.trusted_documents else None)
 
@@ -144,7 +146,7 @@ class MutationAudit:
                 chunks.append(chunk)
                 size += len(chunk)
                 more = bool(message.get("more_body"))
-                if not more or size >= PEEK:
+                if not more or size >= self._peek:
                     break
             body = b"".join(chunks)
             sent = False
