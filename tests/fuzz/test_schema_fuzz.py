@@ -193,7 +193,9 @@ def test_valid_documents(harness: Harness) -> None:
     run()
     harness.still_answers("valid", before)
     print(f"fuzz valid: {reached[0]} answers with data below the roots")
-    assert reached[0] > examples("valid") // 4  # the fuzz reaches the graph, not only the roots
+    # The fuzz reaches the graph, not only the roots (random documents nest lists, so the
+    # estimated-cost limit refuses many of them before execution: a refusal is a right answer).
+    assert reached[0] > examples("valid") // 8
 
 
 def test_invalid_documents(harness: Harness) -> None:
