@@ -188,12 +188,14 @@ class LoopHeld:
         self.total = 0.0
         self._last = 0.0
         self._handle: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def now(self) -> float:
         """The total so far, counting a stretch still under way."""
         loop = asyncio.get_running_loop()
-        if self._handle is None:
-            self._last = loop.time()
+        if self._handle is None or self._loop is not loop:  # first use, or a new loop
+            self.stop()
+            self._loop, self._last = loop, loop.time()
             self._handle = loop.call_later(self.TICK, self._tick, loop)
         return self.total + max(0.0, loop.time() - self._last - self.TICK)
 
