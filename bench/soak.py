@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,9 +205,9 @@ class GatewayProcess:
             if not isinstance(record, dict) or record.get("level") not in ("warning", "error",
                                                                             "critical"):
                 continue
-            text = f"{record.get('logger')}: {record.get('message')} {record.get('error', '')}"
+            text = f"{record.get('logger')}: {record.get('msg')} ({record.get('error', '')})"
             is_cache = "cache" in str(record.get("logger", "")) or "cache" in str(
-                record.get("message", ""))
+                record.get("msg", ""))
             (cache if is_cache else other).append(text[:300])
         return cache, other
 
@@ -321,7 +322,8 @@ async def soak(opts: Options, say: Any = print) -> Report:
             p50_ms=percentile(measured, 0.50), p95_ms=percentile(measured, 0.95),
             p99_ms=percentile(measured, 0.99), cache_warnings=len(cache_warned),
             warnings=len(warned), cache_errors=cache_errors, rss_mb=rss,
-            error_samples=load.samples, warning_samples=(cache_warned + warned)[:5])
+            error_samples=load.samples,
+            warning_samples=[f"{n} x {w}" for w, n in Counter(cache_warned + warned).most_common(5)])
     finally:
         if gateway is not None:
             gateway.stop()

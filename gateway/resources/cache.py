@@ -175,6 +175,44 @@ return 0
 
 _FAILURES = (RedisError, OSError, TimeoutError, asyncio.TimeoutError)
 
+#: A Redis call whose window this process's own event loop was held for half of or more
+#: (other requests' synchronous work) gets a new window instead of failing, up to HELD_CAP
+#: windows in all: a missed deadline then says nothing about Redis.
+HELD_CAP = 10
+
+
+class LoopHeld:
+    """Seconds the running event loop could not run a callback due every TICK seconds: how
+    long other work held it. Started by the first call that asks; stopped by ``stop``."""
+
+    TICK = 0.01
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._last = 0.0
+        self._handle: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def now(self) -> float:
+        """The total so far, counting a stretch still under way."""
+        loop = asyncio.get_running_loop()
+        if self._handle is None or self._loop is not loop:  # first use, or a new loop
+            self.stop()
+            self._loop, self._last = loop, loop.time()
+            self._handle = loop.call_later(self.TICK, self._tick, loop)
+        return self.total + max(0.0, loop.time() - self._last - self.TICK)
+
+    def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
+        now = loop.time()
+        self.total += max(0.0, now - self._last - self.TICK)
+        self._last = now
+        self._handle = loop.call_later(self.TICK, self._tick, loop)
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
 
 class RedisResourceCache:
     """Raw upstream data in a shared Redis, normalised on read.
@@ -216,6 +254,13 @@ class RedisResourceCache:
         #: Bumped by every local drop (invalidation, purge, outage): a read that saw it change
         #: while Redis answered does not remember the value it read.
         self._drops = 0
+        self._held = LoopHeld()
+        # Every operation is bounded by ``_call``, which knows when this process's own loop
+        # was the reason for a missed deadline; the client's inner timers (aiocache's and the
+        # socket's) cannot tell, so they are left only what ``_call`` does not bound.
+        self._cache.timeout = None
+        for inner in ("socket_timeout", "socket_connect_timeout"):
+            self._client.connection_pool.connection_kwargs[inner] = timeout * (HELD_CAP + 1)
 
     # --- health --------------------------------------------------------------
 
@@ -223,11 +268,32 @@ class RedisResourceCache:
         if self._down and time.monotonic() < self._down_until:
             op.close()  # never started: no round trip to a Redis that just failed
             raise CacheUnavailable("the Redis cache is backing off after a failure")
+        limit = limit or self.timeout
+        first = started = time.monotonic()
+        held = self._held.now()
+        task = asyncio.ensure_future(op)
         try:
-            result = await asyncio.wait_for(op, limit or self.timeout)
+            while True:
+                remaining = started + limit - time.monotonic()
+                if remaining > 0:
+                    await asyncio.wait((task,), timeout=remaining)
+                if task.done():
+                    break
+                # The deadline passed. If this process held its own event loop for half the
+                # window or more (long synchronous stretches of other requests' work), Redis's
+                # answer may be waiting unread: that says nothing about Redis, so it gets
+                # another window, up to HELD_CAP windows in all.
+                now, held_now = time.monotonic(), self._held.now()
+                if held_now - held < (now - started) / 2 or now - first > limit * HELD_CAP:
+                    raise TimeoutError("the Redis cache did not answer in time")
+                started, held = now, held_now
+            result = task.result()
         except _FAILURES as exc:
             self._failed(exc)
             raise CacheUnavailable("the Redis cache did not answer") from exc
+        finally:
+            if not task.done():
+                task.cancel()
         self._recovered()
         return result
 
@@ -384,6 +450,7 @@ class RedisResourceCache:
         await self._call(self._release(keys=[lock_key(tenant, key)], args=[token]))
 
     async def close(self) -> None:
+        self._held.stop()
         self._local.clear()
         try:
             await self._client.aclose()
