@@ -24,6 +24,7 @@ import gc
 import os
 import random
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -152,6 +153,8 @@ class GatewayProcess:
             del env[name]  # only what the soak sets
         env.update({"GO4GRAPH_UPSTREAM_URL": upstream + "/customer/v1",
                     "GO4GRAPH_CACHE_URL": cache_url,
+                    # Redis holds children's data sealed: a run-local secret (issue 15).
+                    "GO4GRAPH_CACHE_SECRET": secrets.token_urlsafe(32),
                     "GO4GRAPH_AUDIT_LOG": os.path.join(folder, "audit.log"),
                     "GO4GRAPH_LOG_LEVEL": "INFO"})
         self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop)
