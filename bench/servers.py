@@ -177,13 +177,7 @@ class Served:
         raise RuntimeError("the gateway server did not start")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process)
         if self.process.stderr:
             self.process.stderr.close()
 
@@ -245,3 +239,14 @@ class Timings:
 
     def summary(self) -> dict[str, Any]:
         return {"p50_ms": round(self.p50, 2), "p95_ms": round(self.p95, 2), "runs": len(self.seconds)}
+
+
+def stop_process(process: subprocess.Popen[Any]) -> None:
+    """Terminate a server process, killing it if it will not stop within 15 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)

@@ -39,7 +39,7 @@ from typing import Any
 import httpx
 import orjson
 
-from bench.servers import Connection, free_port, serve_in_thread
+from bench.servers import Connection, free_port, serve_in_thread, stop_process
 from bench.workloads import WORKLOADS, variables
 from gateway.simulator import SimulatorConfig, create_simulator
 
@@ -215,13 +215,7 @@ class GatewayProcess:
         return cache, other
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process)
         self._log.close()
 
 

@@ -163,24 +163,35 @@ class Gateway:
         return self.app.state.services
 
 
+class Gateways:
+    """The gateways a fixture made: each driven over ASGI, all closed together at the end."""
+
+    def __init__(self) -> None:
+        self.made: list[Gateway] = []
+
+    def add(self, app: Any, sim: Simulator) -> Gateway:
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+        gw = Gateway(app, client, sim)
+        self.made.append(gw)
+        return gw
+
+    async def aclose(self) -> None:
+        for gw in self.made:
+            await gw.client.aclose()
+            await gw.services.aclose()
+
+
 @pytest.fixture
 async def make_gateway(fresh_sim: Simulator) -> AsyncIterator[Callable[..., Gateway]]:
     """Build gateways in demo mode on the shared simulator; settings overrides as keywords."""
-    made: list[Gateway] = []
+    made = Gateways()
 
     def make(sim: Simulator | None = None, **overrides: Any) -> Gateway:
         simulator = sim or fresh_sim
-        settings = load_settings(**overrides)
-        app = create_app(settings, simulator=simulator)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
-        gw = Gateway(app, client, simulator)
-        made.append(gw)
-        return gw
+        return made.add(create_app(load_settings(**overrides), simulator=simulator), simulator)
 
     yield make
-    for gw in made:
-        await gw.client.aclose()
-        await gw.services.aclose()
+    await made.aclose()
 
 
 @pytest.fixture

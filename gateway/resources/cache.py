@@ -26,6 +26,7 @@ from urllib.parse import unquote, urlsplit
 import orjson
 from aiocache import RedisCache, SimpleMemoryCache
 from aiocache.serializers import NullSerializer
+from redis.asyncio import BlockingConnectionPool
 from redis.exceptions import RedisError
 
 from gateway import metrics
@@ -214,6 +215,9 @@ class LoopHeld:
             self._handle = None
 
 
+#: Redis connections one process keeps at most; more concurrent operations wait their turn.
+REDIS_POOL_SIZE = 128
+
 class RedisResourceCache:
     """Raw upstream data in a shared Redis, normalised on read.
 
@@ -231,7 +235,11 @@ class RedisResourceCache:
         self.seal = seal or CacheSeal.for_demo()
         parts = urlsplit(url)
         db = (parts.path or "/").lstrip("/").split("/")[0] or "0"
-        pool_kwargs: dict[str, Any] = {"socket_timeout": timeout}
+        # A pool that waits for a free connection rather than failing: redis-py's default pool
+        # raises MaxConnectionsError past 100 connections in use, which a busy replica reaches
+        # (every request reads several resources at once) and which would count as an outage.
+        # The wait is bounded by ``_call``'s deadline like every other step.
+        pool_kwargs: dict[str, Any] = {"socket_timeout": timeout, "timeout": None}
         if parts.username:
             pool_kwargs["username"] = unquote(parts.username)
         pool_kwargs.update(tls_options(url))  # rediss://…?ssl_ca_certs=… (gateway.resources.redis_conn)
@@ -240,6 +248,7 @@ class RedisResourceCache:
             port=parts.port or 6379, db=int(db),
             password=unquote(parts.password) if parts.password else None,
             timeout=timeout, create_connection_timeout=timeout, ssl=parts.scheme == "rediss",
+            pool_max_size=REDIS_POOL_SIZE, connection_pool_class=BlockingConnectionPool,
             connection_pool_kwargs=pool_kwargs)
         self._client = self._cache.client
         self._get_if_changed = self._client.register_script(_GET_IF_CHANGED)

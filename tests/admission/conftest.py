@@ -12,7 +12,7 @@ import pytest
 from gateway.app import create_app
 from gateway.settings import load_settings
 from gateway.simulator import Simulator
-from tests.conftest import Gateway
+from tests.conftest import Gateway, Gateways
 
 
 class GatedTransport(httpx.AsyncBaseTransport):
@@ -44,19 +44,14 @@ class GatedTransport(httpx.AsyncBaseTransport):
 @pytest.fixture
 async def make_admission_gateway(fresh_sim: Simulator) -> AsyncIterator[Callable[..., Gateway]]:
     """Gateways in demo mode on the shared simulator; ``transport=`` to put a gate in between."""
-    made: list[Gateway] = []
+    made = Gateways()
 
     def make(transport: Any = None, **overrides: Any) -> Gateway:
         app = create_app(load_settings(**overrides), simulator=fresh_sim, transport=transport)
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
-        gw = Gateway(app, client, fresh_sim)
-        made.append(gw)
-        return gw
+        return made.add(app, fresh_sim)
 
     yield make
-    for gw in made:
-        await gw.client.aclose()
-        await gw.services.aclose()
+    await made.aclose()
 
 
 def upstream_calls(sim: Simulator) -> int:

@@ -14,7 +14,7 @@ from gateway.app import create_app
 from gateway.settings import load_settings
 from gateway.simulator import Simulator
 from tests.cache.redis_server import RedisServer
-from tests.conftest import SECRETS, Gateway
+from tests.conftest import SECRETS, Gateway, Gateways
 
 UPSTREAM = "http://sim/customer/v1"
 SECRET_A = "creds-tests-cache-secret-A-0123456789abcdef"
@@ -48,22 +48,17 @@ def clock() -> Clock:
 async def make_replica(fresh_sim: Simulator, clock: Clock) -> AsyncIterator[Callable[..., Gateway]]:
     """A gateway process of its own (own local caches), upstream the shared simulator, its
     credential checks on the test's clock. Settings overrides as keywords."""
-    made: list[Gateway] = []
+    made = Gateways()
 
     def make(**overrides: Any) -> Gateway:
         overrides.setdefault("upstream_url", UPSTREAM)
         settings = load_settings(**overrides)
-        app = create_app(settings, transport=httpx.ASGITransport(app=fresh_sim.app))
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
-        gw = Gateway(app, client, fresh_sim)
+        gw = made.add(create_app(settings, transport=httpx.ASGITransport(app=fresh_sim.app)), fresh_sim)
         gw.services.credentials.clock = clock
-        made.append(gw)
         return gw
 
     yield make
-    for gw in made:
-        await gw.client.aclose()
-        await gw.services.aclose()
+    await made.aclose()
 
 
 @pytest.fixture

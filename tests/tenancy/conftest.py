@@ -15,7 +15,7 @@ from gateway.app import create_app
 from gateway.settings import load_settings
 from gateway.simulator import DEMO_KEY, SECOND_KEY, Simulator
 from gateway.trust import new_token, token_hash
-from tests.conftest import SECRETS, Gateway
+from tests.conftest import SECRETS, Gateway, Gateways
 
 UPSTREAM = "http://sim/customer/v1"
 KEYS = {"DEMO": DEMO_KEY, "DEMO2": SECOND_KEY}
@@ -42,18 +42,12 @@ def write_schools(path: Path, grants: dict[str, list[str]], **extra: Any) -> dic
 @pytest.fixture
 async def make_upstream_gateway(fresh_sim: Simulator) -> AsyncIterator[Callable[..., Gateway]]:
     """A gateway with GO4GRAPH_UPSTREAM_URL set (not demo mode), its upstream the simulator."""
-    made: list[Gateway] = []
+    made = Gateways()
 
     def make(**overrides: Any) -> Gateway:
         overrides.setdefault("cache_secret", CACHE_SECRET)
         settings = load_settings(upstream_url=UPSTREAM, **overrides)
-        app = create_app(settings, transport=httpx.ASGITransport(app=fresh_sim.app))
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
-        gw = Gateway(app, client, fresh_sim)
-        made.append(gw)
-        return gw
+        return made.add(create_app(settings, transport=httpx.ASGITransport(app=fresh_sim.app)), fresh_sim)
 
     yield make
-    for gw in made:
-        await gw.client.aclose()
-        await gw.services.aclose()
+    await made.aclose()
