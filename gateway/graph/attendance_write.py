@@ -21,8 +21,6 @@ import datetime as dt
 import hashlib
 import logging
 import math
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -30,7 +28,7 @@ import orjson
 import strawberry
 from graphql import get_named_type
 
-from gateway.audit import Auditor, AuditUnavailable, bound, caller_request_id, record
+from gateway.audit import AuditUnavailable, bound
 from gateway.graph.attendance import (
     Session,
     SessionMark,
@@ -39,16 +37,17 @@ from gateway.graph.attendance import (
     session_marks_key,
     summary_key,
 )
+from gateway.graph.attendance_audit import WriteAudit, problem_of, refuse, row_fields
+from gateway.graph.attendance_window import Window, today, write_window
 from gateway.graph.base import parse_id, to_text
 from gateway.graph.context import Context, Info
-from gateway.graph.dates import OPEN, calendar_key, year_bounds, year_of
+from gateway.graph.dates import OPEN, calendar_key, year_of
 from gateway.graph.errors import GatewayError, upstream_extensions
 from gateway.graph.idempotency import IdempotencyStore, check_key
 from gateway.graph.plan import Scope, planned, prefetch
 from gateway.graph.school import SCHOOL, tenant_for
 from gateway.graph.students import edu_key, students_key
 from gateway.resources.memo import Resources
-from gateway.resources.ttl import today as london_today
 from gateway.shared.upn import upn_problem
 from gateway.upstream.errors import (
     UpstreamBadRequest,
@@ -61,7 +60,6 @@ from gateway.upstream.errors import (
 log = logging.getLogger("go4graph.write")
 
 ROUTE = "record-session-mark"
-ACTION = "record-session-attendance"
 #: Marks that may carry minutes late: the present and late marks (the reference's own POST
 #: example records "/" with 10 minutes late; L and U are late before / after registers closed).
 MINUTES_CODES = frozenset({"/", "\\", "L", "U"})
@@ -108,106 +106,6 @@ class SessionAttendanceResult:
 
 
 
-# --- who is writing, and the audit of it --------------------------------------------------------
-
-class _Refused(GatewayError):
-    """A refusal before anything was posted, with the fixed word the audit record names it by."""
-
-    def __init__(self, problem: str, message: str, code: str = "BAD_USER_INPUT", **extensions: Any) -> None:
-        super().__init__(code, message, **extensions)
-        self.problem = problem
-
-
-def _refuse(problem: str, message: str, **extensions: Any) -> _Refused:
-    return _Refused(problem, message, **extensions)
-
-
-#: Audit words for refusals that arrive as public errors (authentication, tenancy, limits).
-_PROBLEM_OF_CODE = {"UNAUTHENTICATED": "authentication", "FORBIDDEN": "not-permitted",
-                    "LIMIT_EXCEEDED": "limit", "RATE_LIMITED": "rate-limited",
-                    "BAD_USER_INPUT": "bad-input", "UPSTREAM_UNAVAILABLE": "upstream-unavailable",
-                    "NOT_FOUND": "not-found", "INTERNAL": "internal"}
-
-
-def problem_of(err: GatewayError) -> str:
-    if isinstance(err, _Refused):
-        return err.problem
-    if err.extensions.get("reason") == "School Not Granted":
-        return "school-not-granted"
-    return _PROBLEM_OF_CODE.get(err.code, "refused")
-
-
-class WriteAudit:
-    """The audit records of one write request: who, which request, and each row's story."""
-
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
-        self.auditor = Auditor(ctx.services)
-        request = ctx.request
-        state = getattr(request, "state", None)
-        rid = getattr(state, "go4graph_request_id", None) if state is not None else None
-        if rid is None:
-            rid = uuid.uuid4().hex[:16]
-            if state is not None:
-                state.go4graph_request_id = rid
-        self.request_id = str(rid)
-        if state is not None and hasattr(state, "go4graph_caller_request_id"):
-            self.caller_request_id = state.go4graph_caller_request_id  # as sent, before the server's id
-        else:
-            headers = getattr(request, "headers", None)
-            self.caller_request_id = caller_request_id(headers.get("x-request-id") if headers is not None else None)
-        self.tenant: str | None = None
-        self.caller: str | None = None
-        if len(ctx.tenants) == 1:
-            only = next(iter(ctx.tenants.values()))
-            self.tenant, self.caller = only.id, only.caller
-        elif ctx.tenants:
-            self.caller = next(iter(ctx.tenants.values())).caller
-        self.key_hash: str | None = None
-
-    def _entry(self, outcome: str, fields: dict[str, Any]) -> dict[str, Any]:
-        state = getattr(self.ctx.request, "state", None)
-        if state is not None:
-            state.go4graph_audited = True  # the HTTP layer's catch-all need not record it again
-        extra = {"idempotency_key_sha256": self.key_hash} if self.key_hash else {}
-        return record(action=ACTION, tenant=self.tenant, caller=self.caller, outcome=outcome,
-                      request_id=self.request_id, caller_request_id=self.caller_request_id,
-                      **extra, **fields)
-
-    async def must(self, outcome: str, **fields: Any) -> None:
-        """Write a record the write depends on (raises AuditUnavailable)."""
-        await self.auditor.write(self._entry(outcome, fields), "attempt")
-
-    async def note(self, outcome: str, stage: str = "outcome", **fields: Any) -> None:
-        """Write a record after the fact: a failure is logged and counted, never hidden from the client."""
-        try:
-            await self.auditor.write(self._entry(outcome, fields), stage)
-        except AuditUnavailable:
-            pass
-
-    async def refused(self, err: GatewayError, **fields: Any) -> None:
-        await self.note("refused", "refusal", problem=problem_of(err), code=err.code, **fields)
-
-
-def _row_fields(row: SessionAttendanceInput, index: int | None, res: Resources | None) -> dict[str, Any]:
-    """What a record may say about a row as the caller sent it: nothing free-text, all bounded."""
-    student_id = None
-    try:
-        student_id = parse_id(row.student_id, "studentId") if row.student_id is not None else None
-    except GatewayError:
-        pass
-    year = year_of(row.date)
-    known: set[str] = set()
-    if res is not None and res.has(codes_key(year)):
-        known = set(res.get(codes_key(year)).unique("code"))
-    code = row.code.strip() if row.code else None
-    return {"row": index, "student_id": student_id, "date": row.date.isoformat(),
-            "session": row.session.value,
-            "mark_code": bound(code, 8) if code in known else None,
-            "minutes_late": row.minutes_late,
-            "notes_chars": len(row.notes) if row.notes is not None else None}
-
-
 # --- checks ------------------------------------------------------------------------------------
 
 @dataclass
@@ -217,75 +115,18 @@ class _Checked:
     student_id: Any
 
 
-@dataclass(frozen=True)
-class Window:
-    """The days attendance may be written for: ``first`` to ``last`` (today), in ``year``."""
-
-    first: dt.date | None
-    last: dt.date
-    year: int
-    days_back: int
-
-    def describe(self) -> str:
-        if self.first is None:
-            return (f"nothing can be recorded today ({self.last}): the school has no calendar for "
-                    f"academic year {self.year}")
-        return (f"attendance can be recorded from {self.first} to {self.last} (today and the "
-                f"{self.days_back} school days before it, within academic year {self.year})")
-
-    def check(self, day: dt.date) -> None:
-        if day > self.last:
-            raise _refuse("future-date", f"{day} is in the future: {self.describe()}",
-                          window=self._ext())
-        if year_of(day) != self.year:
-            raise _refuse("other-academic-year", f"{day} is in academic year {year_of(day)}, not "
-                          f"today's: {self.describe()}", window=self._ext())
-        if self.first is None or day < self.first:
-            raise _refuse("before-window", f"{day} is before the write window: {self.describe()}",
-                          window=self._ext())
-
-    def _ext(self) -> dict[str, Any]:
-        return {"from": self.first.isoformat() if self.first else None, "to": self.last.isoformat()}
-
-
-def _today(ctx: Context) -> dt.date:
-    """Today in Europe/London; ``services.extras["today"]`` (a callable) sets the clock in tests."""
-    clock: Callable[[], dt.date] | None = ctx.services.extras.get("today")
-    return clock() if clock is not None else london_today()
-
-
-def _window(ctx: Context, res: Resources) -> Window:
-    today = _today(ctx)
-    year = year_of(today)
-    back = ctx.settings.write_window_days
-    if year not in res.school_years:  # type: ignore[attr-defined]
-        return Window(None, today, year, back)
-    first_day = year_bounds(year)[0]
-    calendar = res.get(calendar_key(year)).unique("date")
-    opened = sorted((d for d, row in calendar.items()
-                     if str(row.get("day_type_code", "")).lower() == OPEN.lower()
-                     and first_day.isoformat() <= str(d)[:10] < today.isoformat()), reverse=True)
-    if back == 0:
-        first = today
-    elif len(opened) >= back:
-        first = dt.date.fromisoformat(str(opened[back - 1])[:10])
-    else:
-        first = first_day
-    return Window(first, today, year, back)
-
-
 async def _prepare(ctx: Context, school: str | None, years: set[int]) -> tuple[Resources, Window]:
     """Load, in one gather, what validation reads for every academic year the rows touch."""
     res = ctx.resources_for(tenant_for(ctx, school))
     raw = (await res.load(SCHOOL)).meta
     have = {int(y) for y in raw.get("academic_years") or ()}
-    years = years | {year_of(_today(ctx))}
+    years = years | {year_of(today(ctx))}
     keys = []
     for year in years & have:
         keys += [calendar_key(year), codes_key(year), edu_key(year), students_key(year)]
     await res.load_many(keys)
     res.school_years = have  # type: ignore[attr-defined]
-    return res, _window(ctx, res)
+    return res, write_window(ctx, res)
 
 
 def _check(res: Resources, window: Window, row: SessionAttendanceInput) -> _Checked:
@@ -295,77 +136,77 @@ def _check(res: Resources, window: Window, row: SessionAttendanceInput) -> _Chec
     window.check(row.date)
     year = year_of(row.date)
     if year not in res.school_years:  # type: ignore[attr-defined]
-        raise _refuse("unknown-academic-year", f"{row.date} falls in academic year {year}, which the school does not have")
+        raise refuse("unknown-academic-year", f"{row.date} falls in academic year {year}, which the school does not have")
     day = row.date.isoformat()
     cal = res.get(calendar_key(year)).unique("date").get(day)
     if cal is None or str(cal.get("day_type_code", "")).lower() != OPEN.lower():
         kind = bound((cal or {}).get("day_type_code") or "not in the school calendar", 40)
-        raise _refuse("school-closed", f"The school is not open on {day} ({kind}): no attendance can be recorded")
+        raise refuse("school-closed", f"The school is not open on {day} ({kind}): no attendance can be recorded")
     edu = res.get(edu_key(year))
     students = res.get(students_key(year)).unique("id")
     if (row.student_id is None) == (row.student_upn is None):
-        raise _refuse("student-not-named", "Name the student by exactly one of studentId or studentUpn")
+        raise refuse("student-not-named", "Name the student by exactly one of studentId or studentUpn")
     if row.student_upn is not None:
         upn = row.student_upn.strip().upper()
         problem = upn_problem(upn)
         if problem:
-            raise _refuse("invalid-upn", f"studentUpn is not a valid UPN: {problem}")
+            raise refuse("invalid-upn", f"studentUpn is not a valid UPN: {problem}")
         details = edu.unique("upn").get(upn)
         if details is None:
-            raise _refuse("unknown-student", "No student of this school has that UPN")
+            raise refuse("unknown-student", "No student of this school has that UPN")
     else:
         try:
             sid = parse_id(row.student_id, "studentId")
         except GatewayError as exc:
-            raise _refuse("invalid-student-id", exc.message) from None
+            raise refuse("invalid-student-id", exc.message) from None
         details = edu.unique("student_id").get(sid)
         if details is None or sid not in students:
-            raise _refuse("unknown-student", f"No student of this school has id {sid}")
+            raise refuse("unknown-student", f"No student of this school has id {sid}")
         if not details.get("upn"):
-            raise _refuse("student-without-upn", f"Student {sid} has no UPN in GO4Schools, so attendance cannot be posted")
+            raise refuse("student-without-upn", f"Student {sid} has no UPN in GO4Schools, so attendance cannot be posted")
     codes = res.get(codes_key(year))
     if (row.code_id is None) == (row.code is None):
-        raise _refuse("mark-not-named", "Give the mark by exactly one of codeId or code")
+        raise refuse("mark-not-named", "Give the mark by exactly one of codeId or code")
     if row.code_id is not None:
         try:
             mark = codes.unique("id").get(parse_id(row.code_id, "codeId"))
         except GatewayError as exc:
-            raise _refuse("invalid-mark-id", exc.message) from None
+            raise refuse("invalid-mark-id", exc.message) from None
         if mark is None:
-            raise _refuse("unknown-mark", f"Mark id {bound(row.code_id, 20)} is not in use for academic year {year}")
+            raise refuse("unknown-mark", f"Mark id {bound(row.code_id, 20)} is not in use for academic year {year}")
     else:
         text = row.code.strip() if row.code else ""
         mark = codes.unique("code").get(text)
         if mark is None:
-            raise _refuse("unknown-mark", f"Mark {bound(text, 20)!r} is not in use for academic year {year}")
+            raise refuse("unknown-mark", f"Mark {bound(text, 20)!r} is not in use for academic year {year}")
     aliases = mark.get("aliases") or []
     alias = None
     if row.alias_id is not None and row.alias_code is not None:
-        raise _refuse("alias-twice", "Give the alias by aliasId or aliasCode, not both")
+        raise refuse("alias-twice", "Give the alias by aliasId or aliasCode, not both")
     if row.alias_id is not None:
         try:
             aid = parse_id(row.alias_id, "aliasId")
         except GatewayError as exc:
-            raise _refuse("invalid-alias-id", exc.message) from None
+            raise refuse("invalid-alias-id", exc.message) from None
         alias = next((a for a in aliases if a.get("id") == aid), None)
         if alias is None:
-            raise _refuse("unknown-alias", f"Alias id {aid} does not belong to mark {mark.get('code')!r}")
+            raise refuse("unknown-alias", f"Alias id {aid} does not belong to mark {mark.get('code')!r}")
     elif row.alias_code is not None:
         wanted = row.alias_code.strip()
         alias = next((a for a in aliases if wanted in (a.get("code"), a.get("alias_code"))), None)
         if alias is None:
-            raise _refuse("unknown-alias", f"Alias {bound(wanted, 20)!r} does not belong to mark {mark.get('code')!r}")
+            raise refuse("unknown-alias", f"Alias {bound(wanted, 20)!r} does not belong to mark {mark.get('code')!r}")
     if row.minutes_late is not None:
         if str(mark.get("code")) not in MINUTES_CODES:
-            raise _refuse("minutes-late-with-absence", "Minutes late go only with a present or late mark "
+            raise refuse("minutes-late-with-absence", "Minutes late go only with a present or late mark "
                           f"(/, \\, L or U), not {mark.get('code')!r}")
         if not 0 <= row.minutes_late <= MAX_MINUTES_LATE:
-            raise _refuse("minutes-late-range", f"Minutes late must be between 0 and {MAX_MINUTES_LATE}")
+            raise refuse("minutes-late-range", f"Minutes late must be between 0 and {MAX_MINUTES_LATE}")
     notes = row.notes
     if notes is not None:
         notes = notes.strip() or None
         if notes is not None and len(notes) > MAX_NOTES:
-            raise _refuse("notes-too-long", f"Notes may be at most {MAX_NOTES} characters (these are {len(notes)})")
+            raise refuse("notes-too-long", f"Notes may be at most {MAX_NOTES} characters (these are {len(notes)})")
     student = students.get(details.get("student_id")) or {}
     body = {"student_upn": details.get("upn"), "date": day, "session": row.session.value,
             "session_mark_id": mark.get("id"),
@@ -418,7 +259,7 @@ async def _record(ctx: Context, audit: WriteAudit, res: Resources, window: Windo
                   row: SessionAttendanceInput, index: int | None,
                   gate: asyncio.Semaphore) -> dict[str, Any]:
     """Check, audit, post and audit one row; its outcome as data (``saved`` row or GatewayError)."""
-    fields = _row_fields(row, index, res)
+    fields = row_fields(row, index, res)
     try:
         checked = _check(res, window, row)
     except GatewayError as exc:
@@ -528,14 +369,14 @@ class Mutation:
             # The same on every replica (a per-process audit key would not be): a digest, not the key.
             audit.key_hash = hashlib.sha256(idempotency_key[:256].encode()).hexdigest()
         if len(inputs) > MAX_ROWS:
-            err = _refuse("too-many-rows", f"At most {MAX_ROWS} rows in one call (this one has {len(inputs)})")
+            err = refuse("too-many-rows", f"At most {MAX_ROWS} rows in one call (this one has {len(inputs)})")
             await audit.refused(err, rows=len(inputs))
             raise err
         if idempotency_key is not None:
             try:
                 check_key(idempotency_key)
             except GatewayError as exc:
-                err = _refuse("bad-idempotency-key", exc.message)
+                err = refuse("bad-idempotency-key", exc.message)
                 await audit.refused(err, rows=len(inputs))
                 raise err from None
         res, window = await _entry(ctx, audit, school, [i.date for i in inputs], len(inputs))
