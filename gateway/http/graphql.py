@@ -349,24 +349,16 @@ class GraphQLEndpoint:
 
         watcher = asyncio.ensure_future(_disconnected(receive))
         try:
-            for attempt in (1, 2):
-                task = asyncio.ensure_future(run())
-                done, _ = await asyncio.wait({task, watcher}, timeout=req.budget.remaining(),
-                                             return_when=asyncio.FIRST_COMPLETED)
-                if task not in done:
-                    await _stop(task, context)
-                    if watcher in done and watcher.result():
-                        raise _ClientGone
-                    raise self._deadline()
-                if not task.cancelled():
-                    break
-                # Not cancelled by us: a resource load this request shared with another
-                # (single-flight) was stopped when that request's client went or its deadline
-                # passed. Once more, leading the load itself this time.
-                if attempt == 2:
-                    _release(context)
-                    raise Refused(200, "A resource this request was waiting for was stopped with "
-                                  "another request; try again", "UPSTREAM_UNAVAILABLE")
+            task = asyncio.ensure_future(run())
+            done, _ = await asyncio.wait({task, watcher}, timeout=req.budget.remaining(),
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if task not in done:
+                await _stop(task, context)
+                if watcher in done and watcher.result():
+                    raise _ClientGone
+                raise self._deadline()
+            # A load shared with another request (single-flight) that was stopped with that
+            # request is led again by a waiter (resources/flight.py): never cancelled here.
         finally:
             watcher.cancel()
         result = task.result()
