@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -56,3 +56,18 @@ async def make_admission_gateway(fresh_sim: Simulator) -> AsyncIterator[Callable
 
 def upstream_calls(sim: Simulator) -> int:
     return len(sim.control.requests)
+
+
+def post_scope() -> dict[str, Any]:
+    """The ASGI scope of a JSON POST to /graphql, for tests that drive the app's receive/send."""
+    return {"type": "http", "method": "POST", "path": "/graphql", "raw_path": b"/graphql",
+            "query_string": b"", "headers": [(b"content-type", b"application/json")],
+            "client": ("127.0.0.1", 1234), "server": ("gateway", 80), "scheme": "http",
+            "http_version": "1.1", "root_path": ""}
+
+
+def sent_to(sent: list[dict[str, Any]]) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    """An ASGI send that keeps every message in ``sent``."""
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+    return send

@@ -12,7 +12,7 @@ import httpx
 
 from gateway.simulator import Simulator
 from gateway.upstream import budget as request_budget
-from tests.admission.conftest import GatedTransport
+from tests.admission.conftest import GatedTransport, post_scope, sent_to
 from tests.conftest import Gateway
 
 ROSTER = (Path(__file__).parents[2] / "schema" / "examples" / "roster.graphql").read_text()
@@ -42,14 +42,8 @@ async def test_a_disconnect_cancels_the_work(fresh_sim: Simulator, make_admissio
         return await messages.get()
 
     sent: list[dict[str, Any]] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {"type": "http", "method": "POST", "path": "/graphql", "raw_path": b"/graphql",
-             "query_string": b"", "headers": [(b"content-type", b"application/json")],
-             "client": ("127.0.0.1", 1234), "server": ("gateway", 80), "scheme": "http",
-             "http_version": "1.1", "root_path": ""}
+    send = sent_to(sent)
+    scope = post_scope()
     call = asyncio.ensure_future(gw.app(scope, receive, send))
     await gate.started.wait()  # the upstream walk is under way
     messages.put_nowait({"type": "http.disconnect"})

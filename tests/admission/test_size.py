@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from tests.admission.conftest import upstream_calls
+from tests.admission.conftest import post_scope, sent_to, upstream_calls
 from tests.conftest import Gateway
 
 
@@ -40,14 +40,8 @@ async def test_a_streamed_body_is_refused_as_soon_as_it_passes_the_limit(
         return {"type": "http.request", "body": chunks[read - 1], "more_body": read < len(chunks)}
 
     sent: list[dict[str, Any]] = []
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {"type": "http", "method": "POST", "path": "/graphql", "raw_path": b"/graphql",
-             "query_string": b"", "headers": [(b"content-type", b"application/json")],
-             "client": ("127.0.0.1", 1234), "server": ("gateway", 80), "scheme": "http",
-             "http_version": "1.1", "root_path": ""}
+    send = sent_to(sent)
+    scope = post_scope()
     await gw.app(scope, receive, send)
     assert sent[0]["status"] == 413
     assert read == 6  # 30 + 4 x 1000 bytes fit; the fifth 1000 passes 4096: nothing more is read
