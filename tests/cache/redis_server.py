@@ -6,16 +6,20 @@ each test that uses it; a test that kills Redis gets a server of its own.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from gateway.resources.cache import ResourceCache
 
 
 def free_port() -> int:
@@ -145,3 +149,23 @@ def cache_url(request: pytest.FixtureRequest) -> str:
     server: RedisServer = request.getfixturevalue("redis_server")
     server.flush()
     return server.url
+
+
+@contextlib.asynccontextmanager
+async def two_views(cache_url: str, request: Any) -> AsyncIterator[tuple[ResourceCache, ResourceCache, RedisServer | None]]:
+    """A cache and a second view of it: another client of the same Redis (a second replica),
+    or, for memory, the same cache; with the Redis server when there is one. Both closed after."""
+    from gateway.resources.cache import RedisResourceCache, build_cache
+
+    cache = build_cache(cache_url)
+    if isinstance(cache, RedisResourceCache):
+        other: ResourceCache = build_cache(cache_url)
+        server = request.getfixturevalue("redis_server")
+    else:
+        other, server = cache, None
+    try:
+        yield cache, other, server
+    finally:
+        await cache.close()
+        if other is not cache:
+            await other.close()

@@ -27,7 +27,7 @@ from gateway.resources.keys import ResourceKey
 from gateway.resources.normalise import normalise
 from gateway.resources.tenant import Tenant
 from gateway.shared.secrets import Credential
-from tests.cache.redis_server import RedisServer
+from tests.cache.redis_server import RedisServer, two_views
 
 KEY_A = "contract-test-key-aaaa"
 KEY_B = "contract-test-key-bbbb"
@@ -57,16 +57,8 @@ class Backend:
 
 @pytest.fixture
 async def backend(cache_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
-    cache = build_cache(cache_url)
-    if isinstance(cache, RedisResourceCache):
-        other: ResourceCache = build_cache(cache_url)
-        server = request.getfixturevalue("redis_server")
-    else:
-        other, server = cache, None
-    yield Backend(cache.name, cache, other, server)
-    await cache.close()
-    if other is not cache:
-        await other.close()
+    async with two_views(cache_url, request) as (cache, other, server):
+        yield Backend(cache.name, cache, other, server)
 
 
 class TestResourceCacheContract:

@@ -24,7 +24,6 @@ from gateway.resources.cache import (
     MemoryResourceCache,
     RedisResourceCache,
     ResourceCache,
-    build_cache,
     cache_key,
 )
 from gateway.resources.keys import ResourceKey
@@ -34,7 +33,7 @@ from gateway.resources.table import Table
 from gateway.resources.tenant import Tenant
 from gateway.shared.secrets import Credential
 from gateway.upstream.go4schools import Fetched
-from tests.cache.redis_server import RedisServer
+from tests.cache.redis_server import RedisServer, two_views
 
 KEY = ResourceKey("students", 2027)
 TENANT = Tenant(Credential("race-test-key-1"), school_code="R1")
@@ -113,16 +112,8 @@ class Caches:
 
 @pytest.fixture
 async def caches(cache_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Caches]:
-    cache = build_cache(cache_url)
-    if isinstance(cache, RedisResourceCache):
-        other: ResourceCache = build_cache(cache_url)
-        server = request.getfixturevalue("redis_server")
-    else:
-        other, server = cache, None
-    yield Caches(cache, other, server)
-    await cache.close()
-    if other is not cache:
-        await other.close()
+    async with two_views(cache_url, request) as (cache, other, server):
+        yield Caches(cache, other, server)
 
 
 # --- the cache ---------------------------------------------------------------------
