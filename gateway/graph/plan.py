@@ -51,6 +51,8 @@ PLAN_ATTR = "__go4graph_plan__"
 class FieldPlan:
     needs: Needs | None = None
     expand: Expand | None = None
+    #: The keys follow from the year and the arguments alone (not from parents or loaded data).
+    static: bool = False
 
 
 def planned(*, needs: Needs | None = None, expand: Expand | None = None) -> Callable[[Any], Any]:
@@ -67,9 +69,19 @@ def planned(*, needs: Needs | None = None, expand: Expand | None = None) -> Call
 class Scope:
     """What a plan knows: the request context, the school's resources and the year planned."""
 
-    context: Context
+    context: Context | None
     resources: Resources
     year: int
+    #: The resolver's info where there is one (a plan started from a field).
+    info: Any = None
+
+    @property
+    def schema(self) -> Any:
+        """The strawberry schema (to convert a field's GraphQL arguments to Python values)."""
+        info = self.info
+        raw = getattr(info, "_raw_info", info)
+        graphql_schema = getattr(raw, "schema", None)
+        return getattr(graphql_schema, "_strawberry_schema", None)
 
 
 def field_plan(field_def: Any) -> FieldPlan | None:
@@ -141,6 +153,8 @@ class _Walk:
 async def prefetch(scope: Scope, raw_info: Any, type_: GraphQLObjectType, parents: list[Any],
                    selection_sets: Iterable[SelectionSetNode | None]) -> None:
     """Load everything the selections below ``parents`` (objects of ``type_``) will read."""
+    if scope.info is None:
+        scope.info = raw_info
     await _level(scope, _Walk(raw_info), type_, parents, list(selection_sets))
 
 

@@ -62,7 +62,7 @@ async def enter_year(info: Info, school: School, year: int | None) -> AcademicYe
                         academicYears=years)
     ay = AcademicYear(year=year, res=school.res, school_raw=school.raw)
     raw_info = info._raw_info
-    await prefetch(Scope(info.context, school.res, year), raw_info,
+    await prefetch(Scope(info.context, school.res, year, info=info), raw_info,
                    cast(GraphQLObjectType, get_named_type(raw_info.return_type)), [ay],
                    [node.selection_set for node in raw_info.field_nodes])
     return ay

@@ -1,0 +1,166 @@
+"""Every resource the graph reads, named once: how each route's key is built from a year (and its
+one other parameter). A field declares what it reads with these (``@relation(keys.SUBJECTS)``);
+the planner asks them for keys, so a field's plan and its resolver cannot disagree.
+
+No types live here, and nothing here imports a domain module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol
+
+from gateway.resources.keys import ResourceKey, key
+
+KeyList = Iterable[ResourceKey] | Awaitable[Iterable[ResourceKey]]
+
+
+class Reads(Protocol):
+    """What a field reads, as resource keys for a batch of parents (``scope`` is the plan's
+    ``Scope``: context, resources, year; ``args`` the field's Python-named arguments).
+
+    ``static`` is True when the keys follow from the year and the arguments alone (not from
+    the parents or from other loaded data), so a plan may start loading them at once."""
+
+    @property
+    def static(self) -> bool: ...
+
+    def keys(self, scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> KeyList: ...
+
+
+@dataclass(frozen=True, slots=True)
+class YearRoute:
+    """A route with one resource per academic year (``/academic-years/{academicYear}/…``)."""
+
+    route: str
+    static: bool = True
+
+    def __call__(self, year: int) -> ResourceKey:
+        return _year_key(self.route, year)
+
+    def keys(self, scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> list[ResourceKey]:
+        return [self(scope.year)]
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolRoute:
+    """A route with one resource for the school, whatever the year (GET Staff, GET Parents)."""
+
+    route: str
+    static: bool = True
+
+    def __call__(self, year: int | None = None) -> ResourceKey:
+        return _year_key(self.route, None)
+
+    def keys(self, scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> list[ResourceKey]:
+        return [self()]
+
+
+@dataclass(frozen=True, slots=True)
+class ArgRoute:
+    """A route with one resource per year and per value of its other parameter (a date, a
+    year group, a report id)."""
+
+    route: str
+
+    def __call__(self, year: int, arg: Any) -> ResourceKey:
+        if isinstance(arg, dt.date):
+            arg = arg.isoformat()
+        return _arg_key(self.route, year, arg)
+
+
+@dataclass(frozen=True, slots=True)
+class Keyed:
+    """Keys computed by a function: ``of(scope, parents, args) -> keys`` (for reads that depend
+    on the parents, on an argument or on other loaded data). ``static``: see :class:`Reads`."""
+
+    of: Callable[[Any, Sequence[Any], dict[str, Any]], KeyList]
+    static: bool = False
+
+    def keys(self, scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> KeyList:
+        return self.of(scope, parents, args)
+
+
+def per_parent(of: Callable[[Any], Iterable[ResourceKey]]) -> Keyed:
+    """Keys that each parent names (``of(parent)``), de-duplicated across the batch."""
+
+    def keys(scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> list[ResourceKey]:
+        return list(dict.fromkeys(k for p in parents for k in of(p)))
+
+    return Keyed(keys)
+
+
+def by_args(of: Callable[..., Iterable[ResourceKey]]) -> Keyed:
+    """Keys that follow from the year and the field's arguments: ``of(year, **args)``."""
+
+    def keys(scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> Iterable[ResourceKey]:
+        return of(scope.year, **args)
+
+    return Keyed(keys, static=True)
+
+
+@lru_cache(maxsize=4096)
+def _year_key(route: str, year: int | None) -> ResourceKey:
+    return key(route, year)
+
+
+@lru_cache(maxsize=4096)
+def _arg_key(route: str, year: int, arg: Any) -> ResourceKey:
+    return key(route, year, arg)
+
+
+# --- the routes ----------------------------------------------------------------------------
+
+SCHOOL = key("school")
+
+STUDENTS = YearRoute("students")
+EDUCATION_DETAILS = YearRoute("education-details")
+PHOTOS = YearRoute("photos")
+MEDICAL_CONDITIONS = YearRoute("medical-conditions")
+PARENTAL_CONTACTS = YearRoute("parental-contacts")
+GENERAL_ATTRIBUTES = YearRoute("general-attributes")
+DEMOGRAPHIC_ATTRIBUTES = YearRoute("demographic-attributes")
+SEND_ATTRIBUTES = YearRoute("send-attributes")
+SENSITIVE_ATTRIBUTES = YearRoute("sensitive-attributes")
+PRIOR_ATTAINMENT = YearRoute("prior-attainment")
+PARENTS = SchoolRoute("parent-accounts")
+STAFF = SchoolRoute("staff-accounts")
+
+DEPARTMENTS = YearRoute("departments")
+SUBJECTS = YearRoute("subjects")
+TEACHERS = YearRoute("teachers")
+GROUPS = YearRoute("groups")
+GROUP_STUDENTS = YearRoute("groups-students")
+GROUP_TEACHERS = YearRoute("groups-teachers")
+
+TIMETABLES = YearRoute("timetables")
+CALENDAR = YearRoute("calendar")
+CLASSES = YearRoute("classes")
+STUDENT_CLASSES = YearRoute("student-classes")
+
+MARKBOOKS = YearRoute("markbooks")
+MARKS = YearRoute("marks")
+MARKSHEET_GRADES = YearRoute("marksheet-grades")
+
+GRADE_TYPES = ArgRoute("grade-types")      # per year group
+GRADES = ArgRoute("grades")                # per year group
+EXAM_RESULTS = ArgRoute("exam-results")    # per year group
+
+REPORTS = YearRoute("reports")
+REPORT_GRADES = ArgRoute("report-grades")          # per report id
+REPORT_ATTRIBUTES = ArgRoute("report-attributes")  # per report id
+REPORT_COMMENTS = ArgRoute("report-comments")      # per report id
+
+ATTENDANCE_CODES = YearRoute("attendance-codes")
+ATTENDANCE_SUMMARY = YearRoute("attendance-summary")
+SESSION_MARKS = ArgRoute("session-marks")  # per date
+LESSON_MARKS = ArgRoute("lesson-marks")    # per date
+
+BEHAVIOUR_EVENTS = ArgRoute("behaviour-events")  # per date
+BEHAVIOUR_EVENT_TYPES = YearRoute("behaviour-event-types")
+BEHAVIOUR_CLASSIFICATIONS = YearRoute("behaviour-classifications")
+IMMEDIATE_ACTIONS = YearRoute("immediate-actions")
+FOLLOW_UP_ACTIONS = YearRoute("follow-up-actions")

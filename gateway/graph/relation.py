@@ -1,0 +1,231 @@
+"""One declaration per field: what a field reads and how it finds its value, said once.
+
+    @relation(keys.SUBJECTS, description="The subjects that belong to this department.")
+    def subjects(self) -> list[Subject]:
+        return rows_where(self.res, keys.SUBJECTS(self.year), "department_id", self.raw.get("id"))
+
+From that one function :func:`relation` makes
+
+- the planner's entry: the keys for a batch of parents (from the declared reads) and the
+  child objects (the same function applied to each parent), so the plan loads the resources
+  and descends into the children before any resolver runs;
+- the resolver: the function's value once its keys are loaded, at once when the plan loaded
+  them (the normal case), else after loading them (counted in ``res.unplanned``);
+- the wrapping: a function may return upstream records (dicts); they become objects of the
+  field's type (a :class:`~gateway.graph.row.Row`) with the parent's year and resources, so a
+  domain module never imports another's types to link to them.
+
+The function's parameters after ``self`` are the field's GraphQL arguments (strawberry reads
+them from its signature as usual); a parameter named ``info`` gets the resolver's info, and
+one named ``scope`` the plan's :class:`~gateway.graph.plan.Scope`.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import strawberry
+from strawberry.types.arguments import convert_arguments
+from strawberry.types.base import StrawberryList, StrawberryOptional
+from strawberry.types.lazy_type import LazyType
+
+from gateway.graph.keys import KeyList, Reads
+from gateway.graph.plan import PLAN_ATTR, FieldPlan, Scope
+from gateway.graph.row import Row
+from gateway.resources.keys import ResourceKey
+from gateway.resources.memo import Resources
+from gateway.resources.table import Table
+
+_RESERVED = ("info", "scope")
+
+
+class Relation:
+    """The pieces :func:`relation` builds from one function (kept on the resolver for tests)."""
+
+    def __init__(self, fn: Callable[..., Any], reads: Sequence[Reads],
+                 check: Callable[..., None] | None = None) -> None:
+        self.fn = fn
+        self.reads = tuple(reads)
+        self.check = check
+        self.field: Any = None
+        params = inspect.signature(fn).parameters
+        self.wants_info = "info" in params
+        self.wants_scope = "scope" in params
+        self._target: Any = False
+
+    # --- keys ----------------------------------------------------------------------------
+
+    def keys(self, scope: Scope, parents: Sequence[Any], args: dict[str, Any]) -> tuple[list[ResourceKey], list[Any]]:
+        """(keys known now, awaitables of the rest); bad arguments fail here, before any call."""
+        if self.check is not None:
+            self.check(**{k: v for k, v in args.items() if k not in _RESERVED})
+        now: list[ResourceKey] = []
+        later: list[Any] = []
+        for reads in self.reads:
+            found: KeyList = reads.keys(scope, parents, args)
+            if inspect.isawaitable(found):
+                later.append(found)
+            else:
+                now.extend(found)
+        return now, later
+
+    @property
+    def static(self) -> bool:
+        """Whether every key follows from the year and the arguments alone."""
+        return all(r.static for r in self.reads)
+
+    # --- values --------------------------------------------------------------------------
+
+    def target(self) -> type[Row] | None:
+        """The Row type a record becomes (None: values are returned as they are)."""
+        if self._target is False:
+            t = self.field.type
+            while True:
+                if isinstance(t, (StrawberryList, StrawberryOptional)):
+                    t = t.of_type
+                elif isinstance(t, LazyType):
+                    t = t.resolve_type()
+                else:
+                    break
+            self._target = t if isinstance(t, type) and issubclass(t, Row) else None
+        return self._target  # type: ignore[no-any-return]
+
+    def value(self, parent: Any, kwargs: dict[str, Any]) -> Any:
+        found = self.fn(parent, **kwargs)
+        target = self.target()
+        if target is None:
+            return found
+        if isinstance(found, dict):
+            return target(raw=found, year=parent.year, res=parent.res)
+        if isinstance(found, list):
+            return [target(raw=r, year=parent.year, res=parent.res) if isinstance(r, dict) else r
+                    for r in found]
+        return found
+
+    # --- the planner's entry -------------------------------------------------------------
+
+    def _kwargs(self, scope: Scope, args: dict[str, Any]) -> dict[str, Any]:
+        schema = scope.schema
+        if self.field.arguments and schema is not None:
+            kwargs = convert_arguments(args, self.field.arguments,
+                                       scalar_registry=schema.schema_converter.scalar_registry,
+                                       config=schema.config)
+        else:
+            kwargs = {}
+        if self.wants_scope:
+            kwargs["scope"] = scope
+        if self.wants_info:
+            kwargs["info"] = scope.info
+        return kwargs
+
+    async def needs(self, scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[ResourceKey]:
+        now, later = self.keys(scope, parents, self._kwargs(scope, args))
+        for pending in later:
+            now.extend(await pending)
+        return now
+
+    def expand(self, scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[Any]:
+        kwargs = self._kwargs(scope, args)
+        out: list[Any] = []
+        for parent in parents:
+            found = self.value(parent, kwargs)
+            if isinstance(found, list):
+                out.extend(found)
+            elif found is not None:
+                out.append(found)
+        return out
+
+    # --- the resolver --------------------------------------------------------------------
+
+    def resolve(self, parent: Any, info: Any, kwargs: dict[str, Any]) -> Any:
+        res: Resources = parent.res
+        scope = Scope(None if info is None else info.context, res, parent.year, info=info)
+        if self.wants_scope:
+            kwargs["scope"] = scope
+        if self.wants_info:
+            kwargs["info"] = info
+        now, later = self.keys(scope, (parent,), kwargs)
+        if not later and all(res.has(k) for k in now):
+            return self.value(parent, kwargs)
+        res.unplanned += 1
+
+        async def load_then_value() -> Any:
+            for pending in later:
+                now.extend(await pending)
+            await res.load_many(now)
+            return self.value(parent, kwargs)
+
+        return load_then_value()
+
+
+def relation(*reads: Reads, description: str, check: Callable[..., None] | None = None,
+             **field_options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """Declare a field by what it reads (``reads``) and the function that finds its value.
+
+    ``check(**arguments)`` validates the arguments before any key is asked for, so that a bad
+    argument costs no upstream call (the field then reports it at its own path)."""
+
+    def declare(fn: Callable[..., Any]) -> Any:
+        rel = Relation(fn, reads, check)
+        sig = inspect.signature(fn)
+        params = [p for p in sig.parameters.values() if p.name not in _RESERVED]
+        info_param = inspect.Parameter("info", inspect.Parameter.KEYWORD_ONLY, annotation=strawberry.Info)
+
+        resolver: Callable[..., Any]
+        if len(params) == 1 and not (rel.wants_info or rel.wants_scope):
+            # No arguments and no info: a plain one-argument resolver, which the fast executor
+            # calls directly (graph/fast.py); its reads then need no request context.
+            def resolver(self: Any) -> Any:
+                return rel.resolve(self, None, {})
+            resolver.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+        else:
+            def resolver(self: Any, info: Any, **kwargs: Any) -> Any:
+                return rel.resolve(self, info, kwargs)
+            resolver.__signature__ = sig.replace(parameters=[*params, info_param])  # type: ignore[attr-defined]
+        functools.update_wrapper(resolver, fn, updated=())
+        del resolver.__wrapped__  # type: ignore[attr-defined,union-attr]
+        resolver.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k not in _RESERVED}
+        if len(params) != 1 or rel.wants_info or rel.wants_scope:
+            resolver.__annotations__["info"] = strawberry.Info
+        resolver.relation = rel  # type: ignore[attr-defined,union-attr]
+        setattr(resolver, PLAN_ATTR, FieldPlan(needs=rel.needs, expand=rel.expand, static=rel.static))
+        field = strawberry.field(resolver=resolver, description=description, **field_options)
+        rel.field = field
+        return field
+
+    return declare
+
+
+# --- look-ups over loaded tables (no types: records in, records out) ------------------------
+# They return ``Record`` (``Any``): a relation's function returns records where its annotation
+# names the field's type, and the relation makes the objects.
+
+Record = Any
+
+def table(res: Resources, key: ResourceKey) -> Table:
+    return res.get(key)
+
+
+def row_by(res: Resources, key: ResourceKey, value: Any, field: str = "id") -> Record:
+    """The record of ``key``'s table whose ``field`` is ``value`` (None when absent or None)."""
+    if value is None:
+        return None
+    return res.get(key).unique(field).get(value)
+
+
+def rows_by(res: Resources, key: ResourceKey, values: Iterable[Any], field: str = "id") -> list[Record]:
+    """The records for ``values`` in their order, each once; values the table lacks are skipped."""
+    index = res.get(key).unique(field)
+    return [row for v in dict.fromkeys(values) if (row := index.get(v)) is not None]
+
+
+def rows_where(res: Resources, key: ResourceKey, field: str, value: Any) -> list[Record]:
+    """The records of ``key``'s table whose ``field`` is (or, for a list field, holds) ``value``."""
+    return list(res.get(key).group(field).get(value, ()))
+
+
+def all_rows(res: Resources, key: ResourceKey) -> list[Record]:
+    return list(res.get(key).rows)

@@ -1,0 +1,68 @@
+"""The base of every type built from one upstream record: the record, the academic year it was
+read for, the school's loaded resources, the planner's identity and (optionally) the ``id`` field.
+
+    @strawberry.type(description="A department …")
+    class Department(Row, id="The unique identifier for the department."):
+        ...
+
+``id=`` adds the ``id: ID!`` field (the record's ``id``) with that description; ``plan_id`` is
+(the type's name, the record's id) unless a type says otherwise (``PLAN_FIELDS``). Mixins that
+add fields to a type (``StudentTeachingFields``…) subclass :class:`Row` too, so the attributes
+their fields read are declared, not assumed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import strawberry
+
+from gateway.resources.memo import Resources
+
+
+def _record_id(self: Row) -> strawberry.ID:
+    return strawberry.ID(str(self.raw.get("id")))
+
+
+@strawberry.type
+class Row:
+    raw: strawberry.Private[dict[str, Any]]
+    year: strawberry.Private[int]
+    res: strawberry.Private[Resources]
+
+    #: The record fields that identify it for the planner (objects met twice are asked once).
+    PLAN_FIELDS: ClassVar[tuple[str, ...]] = ("id",)
+
+    def __init_subclass__(cls, id: str | None = None, **kwargs: Any) -> None:  # noqa: A002
+        super().__init_subclass__(**kwargs)
+        if id is not None:
+            # Before the class body's fields, so that `id` stays the first field in the schema.
+            cls.id = strawberry.field(resolver=_record_id, description=id)  # type: ignore[attr-defined]
+            cls.__annotations__ = {"id": "strawberry.ID", **cls.__dict__.get("__annotations__", {})}
+
+    @property
+    def plan_id(self) -> tuple[Any, ...]:
+        raw = self.raw
+        return (type(self).__name__, *(raw.get(f) for f in self.PLAN_FIELDS))
+
+
+@strawberry.type
+class YearScoped:
+    """The base of AcademicYear's mixins: what their fields read."""
+
+    res: strawberry.Private[Resources]
+    year: int = strawberry.field(description="The academic year, e.g. 2026 for September 2025 to July 2026.")
+
+
+def column(key: str, description: str, *, convert: Callable[[Any], Any] | None = None,
+           name: str | None = None) -> Any:
+    """A field that shows one value of the record as it is (or through ``convert``); its type is
+    the class annotation: ``title: str | None = column("title", "The teacher's title.")``."""
+    if convert is None:
+        def resolve(self: Row) -> Any:
+            return self.raw.get(key)
+    else:
+        def resolve(self: Row) -> Any:
+            return convert(self.raw.get(key))
+    return strawberry.field(resolver=resolve, description=description, name=name)
