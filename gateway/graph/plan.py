@@ -155,7 +155,42 @@ async def prefetch(scope: Scope, raw_info: Any, type_: GraphQLObjectType, parent
     """Load everything the selections below ``parents`` (objects of ``type_``) will read."""
     if scope.info is None:
         scope.info = raw_info
-    await _level(scope, _Walk(raw_info), type_, parents, list(selection_sets))
+    walk = _Walk(raw_info)
+    sets = list(selection_sets)
+    # Critical path: every resource whose key follows from the query alone (year-scoped routes,
+    # keys named by arguments) starts loading now; only keys that depend on loaded data wait
+    # for the level above (issue 19). Loads in flight are shared, so each key is walked once.
+    early = [scope.resources.load_many(keys) for keys in await _static_keys(scope, walk, type_, sets)]
+    started = [asyncio.ensure_future(job) for job in early]
+    try:
+        await _level(scope, walk, type_, parents, sets)
+    finally:
+        if started:
+            await asyncio.gather(*started, return_exceptions=True)
+
+
+async def _static_keys(scope: Scope, walk: _Walk, type_: GraphQLObjectType,
+                       selection_sets: list[SelectionSetNode | None]) -> list[Iterable[ResourceKey]]:
+    """The keys of every static field selected below ``type_`` (whatever the parents)."""
+    found: list[Iterable[ResourceKey]] = []
+    for name, nodes in walk.collect(type_, selection_sets).items():
+        field_def = type_.fields.get(name)
+        plan = None if field_def is None or name.startswith("__") else field_plan(field_def)
+        if plan is None:
+            continue
+        if plan.static and plan.needs is not None:
+            for node in nodes:
+                try:
+                    keys = plan.needs(scope, [], get_argument_values(field_def, node, walk.variables))
+                    if inspect.isawaitable(keys):
+                        keys = await keys
+                except Exception:
+                    continue  # the field reports it at its own path
+                found.append(keys)
+        child = get_named_type(field_def.type)
+        if plan.expand is not None and isinstance(child, GraphQLObjectType):
+            found.extend(await _static_keys(scope, walk, child, [n.selection_set for n in nodes]))
+    return found
 
 
 async def _level(scope: Scope, walk: _Walk, type_: GraphQLObjectType, parents: list[Any],
