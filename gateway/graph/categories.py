@@ -8,10 +8,10 @@ record can name a stricter one (a student's UPN, date of birth).
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     BASIC = "basic"                        # names, year and registration groups, groups, timetable
     UPN = "upn"                            # unique pupil numbers (current and former)
     DEMOGRAPHIC = "demographic"            # date of birth, gender, demographic attributes

@@ -32,6 +32,8 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.lazy_type import LazyType
 
+from gateway.graph import scopes
+from gateway.graph.categories import Category
 from gateway.graph.keys import KeyList, Reads
 from gateway.graph.plan import PLAN_ATTR, FieldPlan, Scope
 from gateway.graph.row import Row
@@ -46,10 +48,16 @@ class Relation:
     """The pieces :func:`relation` builds from one function (kept on the resolver for tests)."""
 
     def __init__(self, fn: Callable[..., Any], reads: Sequence[Reads],
-                 check: Callable[..., None] | None = None) -> None:
+                 check: Callable[..., None] | None = None,
+                 category: Category | Iterable[Category] | None = None) -> None:
         self.fn = fn
         self.reads = tuple(reads)
         self.check = check
+        if isinstance(category, Category):
+            category = (category,)
+        #: The data categories this field reveals (issue 17): its own, else its routes'.
+        self.categories: frozenset[Category] = (frozenset(category) if category is not None
+                                                else scopes.of_reads(self.reads))
         self.field: Any = None
         params = inspect.signature(fn).parameters
         self.wants_info = "info" in params
@@ -59,7 +67,9 @@ class Relation:
     # --- keys ----------------------------------------------------------------------------
 
     def keys(self, scope: Scope, parents: Sequence[Any], args: dict[str, Any]) -> tuple[list[ResourceKey], list[Any]]:
-        """(keys known now, awaitables of the rest); bad arguments fail here, before any call."""
+        """(keys known now, awaitables of the rest); bad arguments and data outside the caller's
+        categories fail here, before any call (the planner then skips the field)."""
+        scopes.require(getattr(scope.resources, "allowed", None), self.categories)
         if self.check is not None:
             self.check(**{k: v for k, v in args.items() if k not in _RESERVED})
         now: list[ResourceKey] = []
@@ -162,14 +172,16 @@ class Relation:
 
 
 def relation(*reads: Reads, description: str, check: Callable[..., None] | None = None,
-             **field_options: Any) -> Callable[[Callable[..., Any]], Any]:
+             category: Category | Iterable[Category] | None = None, **field_options: Any) -> Callable[[Callable[..., Any]], Any]:
     """Declare a field by what it reads (``reads``) and the function that finds its value.
 
     ``check(**arguments)`` validates the arguments before any key is asked for, so that a bad
-    argument costs no upstream call (the field then reports it at its own path)."""
+    argument costs no upstream call (the field then reports it at its own path). ``category``
+    names the data categories the field reveals when its routes' categories are not right
+    (or not known, for keys computed by a function)."""
 
     def declare(fn: Callable[..., Any]) -> Any:
-        rel = Relation(fn, reads, check)
+        rel = Relation(fn, reads, check, category)
         sig = inspect.signature(fn)
         params = [p for p in sig.parameters.values() if p.name not in _RESERVED]
         info_param = inspect.Parameter("info", inspect.Parameter.KEYWORD_ONLY, annotation=strawberry.Info)

@@ -18,6 +18,8 @@ from typing import Any, ClassVar
 
 import strawberry
 
+from gateway.graph import scopes
+from gateway.graph.categories import Category
 from gateway.resources.memo import Resources
 
 
@@ -56,13 +58,28 @@ class YearScoped:
 
 
 def column(key: str, description: str, *, convert: Callable[[Any], Any] | None = None,
-           name: str | None = None) -> Any:
+           name: str | None = None, category: Category | None = None) -> Any:
     """A field that shows one value of the record as it is (or through ``convert``); its type is
-    the class annotation: ``title: str | None = column("title", "The teacher's title.")``."""
-    if convert is None:
+    the class annotation: ``title: str | None = column("title", "The teacher's title.")``.
+
+    ``category``: a data category stricter than the record's (a student's UPN or date of birth),
+    checked against the caller's categories (issue 17)."""
+    if category is None and convert is None:
         def resolve(self: Row) -> Any:
             return self.raw.get(key)
-    else:
+    elif category is None:
         def resolve(self: Row) -> Any:
+            return convert(self.raw.get(key))  # type: ignore[misc]
+    else:
+        convert = convert or _same
+        needed = frozenset({category})
+
+        def resolve(self: Row) -> Any:
+            scopes.require(getattr(self.res, "allowed", None), needed)
             return convert(self.raw.get(key))
+        resolve.category = needed  # type: ignore[attr-defined]
     return strawberry.field(resolver=resolve, description=description, name=name)
+
+
+def _same(value: Any) -> Any:
+    return value
