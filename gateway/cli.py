@@ -151,14 +151,45 @@ def manifest(args: argparse.Namespace) -> None:
 
     from gateway.http.trusted import manifest_for
 
-    files: list[Path] = []
-    for name in args.paths:
-        path = Path(name)
-        files += sorted(path.glob("*.graphql")) if path.is_dir() else [path]
+    files = _graphql_files(args.paths)
     if not files:
         print("go4graph: no .graphql files given", file=sys.stderr)
         raise SystemExit(2)
     sys.stdout.write(orjson.dumps(manifest_for(files), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n")
+
+
+def _graphql_files(paths: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for name in paths:
+        path = Path(name)
+        files += sorted(path.glob("*.graphql")) if path.is_dir() else [path]
+    return files
+
+
+def scopes(args: argparse.Namespace) -> None:
+    """Print the data categories a set of operations needs (to fill in a token request)."""
+    from graphql import GraphQLError, parse, validate
+
+    from gateway.graph import scopes as data_scopes
+    from gateway.graph.schema import schema
+
+    files = _graphql_files(args.paths)
+    if not files:
+        print("go4graph: no .graphql files given", file=sys.stderr)
+        raise SystemExit(2)
+    needed: set[str] = set()
+    for file in files:
+        try:
+            document = parse(file.read_text())
+        except (OSError, GraphQLError) as exc:
+            print(f"go4graph: {file}: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        errors = validate(schema._schema, document)
+        if errors:
+            print(f"go4graph: {file}: not valid against the schema: {errors[0].message}", file=sys.stderr)
+            raise SystemExit(2)
+        needed.update(data_scopes.names(data_scopes.needed(schema._schema, document)))
+    print(",".join(sorted(needed)))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -191,6 +222,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--expires", metavar="WHEN",
                    help="when the token stops working: 2026-12-31 (midnight UTC) or 2026-12-31T00:00:00Z")
     p.set_defaults(func=token)
+
+    p = sub.add_parser("scopes", help="print the data categories a set of operations needs (for go4graph token --scopes)")
+    p.add_argument("paths", nargs="+", metavar="DOCUMENT", help=".graphql files or folders")
+    p.set_defaults(func=scopes)
 
     p = sub.add_parser("manifest", help="print a trusted-documents manifest (sha256 -> document) for .graphql files or folders")
     p.add_argument("paths", nargs="+")

@@ -32,6 +32,7 @@ from strawberry.types.arguments import convert_arguments
 from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.lazy_type import LazyType
 
+from gateway import access_log
 from gateway.graph import scopes
 from gateway.graph.categories import Category
 from gateway.graph.keys import KeyList, Reads
@@ -58,6 +59,7 @@ class Relation:
         #: The data categories this field reveals (issue 17): its own, else its routes'.
         self.categories: frozenset[Category] = (frozenset(category) if category is not None
                                                 else scopes.of_reads(self.reads))
+        self.sensitive = access_log.sensitive(self.categories)
         self.field: Any = None
         params = inspect.signature(fn).parameters
         self.wants_info = "info" in params
@@ -115,6 +117,13 @@ class Relation:
                     for r in found]
         return found
 
+    def answer(self, parent: Any, kwargs: dict[str, Any]) -> Any:
+        """The value for the client (a sensitive read is noted for the access log)."""
+        found = self.value(parent, kwargs)
+        if self.sensitive:
+            access_log.touch(parent.res, self.sensitive, parent, found)
+        return found
+
     # --- the planner's entry -------------------------------------------------------------
 
     def _kwargs(self, scope: Scope, args: dict[str, Any]) -> dict[str, Any]:
@@ -159,14 +168,14 @@ class Relation:
             kwargs["info"] = info
         now, later = self.keys(scope, (parent,), kwargs)
         if not later and all(res.has(k) for k in now):
-            return self.value(parent, kwargs)
+            return self.answer(parent, kwargs)
         res.unplanned += 1
 
         async def load_then_value() -> Any:
             for pending in later:
                 now.extend(await pending)
             await res.load_many(now)
-            return self.value(parent, kwargs)
+            return self.answer(parent, kwargs)
 
         return load_then_value()
 

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import strawberry
 
+from gateway import access_log
 from gateway.graph import scopes
 from gateway.graph.categories import Category
 from gateway.resources.memo import Resources
@@ -73,10 +74,14 @@ def column(key: str, description: str, *, convert: Callable[[Any], Any] | None =
     else:
         convert = convert or _same
         needed = frozenset({category})
+        sensitive = access_log.sensitive(needed)
 
         def resolve(self: Row) -> Any:
             scopes.require(getattr(self.res, "allowed", None), needed)
-            return convert(self.raw.get(key))
+            value = convert(self.raw.get(key))
+            if sensitive:
+                access_log.touch(self.res, sensitive, self, None)
+            return value
         resolve.category = needed  # type: ignore[attr-defined]
     return strawberry.field(resolver=resolve, description=description, name=name)
 
