@@ -45,9 +45,11 @@ class Counter:
 
 
 class Ctx:
+    """Like ``Context``: its resource sets (``all_resources``) count unplanned reads."""
+
     def __init__(self) -> None:
         self.counter = Counter()
-        self._resources = {"school": self.counter}
+        self.all_resources = [self.counter]
 
 
 CTX_HOLDER: dict[str, Ctx] = {}
