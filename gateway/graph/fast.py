@@ -54,7 +54,7 @@ from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel
 
-from gateway.graph import fast_builders
+from gateway.graph import fast_builders, footing
 from gateway.graph.fast_builders import DIRECT, Builder, awaitable_met, is_awaitable
 
 __all__ = ["ABANDONED", "DIRECT", "GIVE_UP", "Abandoned", "Builder", "FastExecutor", "install",
@@ -92,7 +92,11 @@ def _resolver(func: Callable[[Any], Any]) -> Callable[..., Any]:
 
 
 def install(schema: GraphQLSchema) -> int:
-    """Give every plain field of a strawberry-built schema a direct resolver; how many (idempotent)."""
+    """Give every plain field of a strawberry-built schema a direct resolver; how many (idempotent).
+
+    Raises ``footing.UnsupportedSchemaFeature`` first if the schema relies on a strawberry
+    feature that the endpoint, executing with ``FastExecutor``, would not run."""
+    footing.check_graphql_schema(schema)
     if schema in _INSTALLED:
         return 0
     count = 0
