@@ -4,7 +4,9 @@ The endpoint (``gateway.http.graphql``) parses, validates and executes every doc
 graphql-core with the fast executor (``gateway.graph.fast``) under admission control. So
 strawberry's own request pipeline, ``strawberry.Schema.execute``, never runs, and neither does
 anything that only it runs: schema extensions, a custom ``execution_context_class``, an
-overridden ``process_errors``, ``StrawberryConfig.disable_field_suggestions``. Rather than let
+overridden ``process_errors``, ``StrawberryConfig.disable_field_suggestions``, and the
+validation rule strawberry adds for ``Maybe[T]`` arguments and input fields (an explicit null
+refused). Rather than let
 such a setting do nothing in silence, ``check`` refuses the schema; ``fast.install`` calls it
 when the endpoint is built. What does run: the schema's types and resolvers, with their field
 extensions and permission classes (those fields keep strawberry's own resolver).
@@ -15,7 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from graphql import GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.base import StrawberryMaybe, StrawberryOptional
 
 
 class UnsupportedSchemaFeature(ValueError):
@@ -34,7 +38,33 @@ def unrun_features(schema: strawberry.Schema) -> list[str]:
         found.append(f"an overridden process_errors ({type(schema).__name__})")
     if schema.config.disable_field_suggestions:
         found.append("StrawberryConfig(disable_field_suggestions=True)")
+    maybes = _maybe_not_null(schema)
+    if maybes:
+        found.append(f"Maybe[T] arguments or input fields ({', '.join(maybes)}), whose explicit "
+                     "null only strawberry's MaybeNullValidationRule refuses")
     return found
+
+
+def _refuses_null(definition: Any) -> bool:
+    type_ = getattr(definition, "type", None)
+    return isinstance(type_, StrawberryMaybe) and not isinstance(type_.of_type, StrawberryOptional)
+
+
+def _maybe_not_null(schema: strawberry.Schema) -> list[str]:
+    """Arguments and input fields typed ``Maybe[T]`` (not ``Maybe[T | None]``), by name."""
+    places = []
+    for type_ in schema._schema.type_map.values():
+        if isinstance(type_, GraphQLObjectType | GraphQLInterfaceType):
+            for field_name, field in type_.fields.items():
+                for arg_name, arg in field.args.items():
+                    if _refuses_null((arg.extensions or {}).get("strawberry-definition")):
+                        places.append(f"{type_.name}.{field_name}({arg_name})")
+        elif isinstance(type_, GraphQLInputObjectType):
+            definition = (type_.extensions or {}).get("strawberry-definition")
+            for field in getattr(definition, "fields", ()):
+                if _refuses_null(field):
+                    places.append(f"{type_.name}.{field.python_name}")
+    return places
 
 
 def check(schema: strawberry.Schema) -> None:

@@ -2,7 +2,7 @@
 
 The /graphql endpoint executes with the fast executor, never through
 ``strawberry.Schema.execute``: a schema extension (or a custom execution context, an overridden
-``process_errors``, hidden field suggestions) would do nothing there, so building the app with
+``process_errors``, hidden field suggestions, ``Maybe[T]``'s null check) would do nothing there, so building the app with
 such a schema must fail with an error that says so.
 """
 
@@ -27,6 +27,20 @@ from gateway.simulator import Simulator
 @strawberry.type
 class Query:
     answer: int = 42
+
+
+@strawberry.input
+class Filter:
+    name: strawberry.Maybe[str]
+    note: strawberry.Maybe[str | None]  # null allowed: no rule needed
+
+
+@strawberry.type
+class MaybeQuery:
+    @strawberry.field
+    def count(self, limit: strawberry.Maybe[int] = None, filter: Filter | None = None,
+              since: strawberry.Maybe[int | None] = None) -> int:
+        return 0
 
 
 class Counting(SchemaExtension):
@@ -56,6 +70,8 @@ def test_the_gateway_schema_relies_on_nothing_the_endpoint_skips() -> None:
     (lambda: LoudSchema(query=Query), "an overridden process_errors (LoudSchema)"),
     (lambda: strawberry.Schema(query=Query, config=StrawberryConfig(disable_field_suggestions=True)),
      "StrawberryConfig(disable_field_suggestions=True)"),
+    (lambda: strawberry.Schema(query=MaybeQuery),
+     "Maybe[T] arguments or input fields (MaybeQuery.count(limit), Filter.name)"),
 ])
 def test_each_skipped_feature_is_named(make: Any, named: str) -> None:
     built = make()
