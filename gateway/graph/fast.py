@@ -14,38 +14,54 @@ times the work itself. Two changes, neither visible in the schema or the answers
   (both are built only for an error, or for the rare resolver that returns an awaitable,
   which then completes the usual way). And a value whose whole selection below is made of
   such fields (a roster's students with their groups, subjects and teachers) is completed by
-  a builder made once per selection: nested dicts and lists straight from the resolvers.
+  a builder made once per selection (``fast_builders``): nested dicts and lists straight
+  from the resolvers.
   Anything unusual on the way (an error, a null in a non-null field, an awaitable) abandons
   the builder for that value, which is then completed the usual way, so errors are reported
   with graphql-core's own paths and messages. Every other field goes through graphql-core
   as before.
 
 ``is_awaitable`` answers from the value's type, remembered, instead of three checks per value.
+
+Written against graphql-core 3.3 (pinned in pyproject.toml): ``FastExecutor`` overrides
+``Executor.execute_fields`` and ``complete_value`` and calls ``execute_field``,
+``build_resolve_info``, ``complete_awaitable_value``, ``complete_leaf_value``,
+``handle_field_error``, ``collect_subfields`` and ``to_nodes``. tests/test_examples.py runs
+every example through graphql-core's own executor and this one and compares the bytes.
 """
 
 from __future__ import annotations
 
 import operator
+import weakref
 from collections.abc import Awaitable, Callable
-from types import CoroutineType, GeneratorType
-from typing import Any, TypeGuard
+from enum import Enum
+from typing import Any, Final, Protocol, cast
 
 from graphql import (
     Executor,
+    GraphQLField,
     GraphQLID,
-    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
     GraphQLSchema,
     GraphQLString,
     is_leaf_type,
 )
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.execution.executor import to_nodes
-from graphql.pyutils import Path, Undefined, gather_with_cancel
-from graphql.pyutils import is_awaitable as default_is_awaitable
+from graphql.pyutils import AwaitableOrValue, Path, Undefined, gather_with_cancel
 
-DIRECT = "go4graph-direct"
-_INSTALLED = "_go4graph_fast"
+from gateway.graph import fast_builders, footing
+from gateway.graph.fast_builders import DIRECT, Builder, awaitable_met, is_awaitable
+
+__all__ = ["ABANDONED", "DIRECT", "GIVE_UP", "Abandoned", "Builder", "FastExecutor", "install",
+           "is_awaitable"]
+
+#: The schemas ``install`` has given direct resolvers.
+_INSTALLED: weakref.WeakSet[GraphQLSchema] = weakref.WeakSet()
 
 
 def _direct(field: Any) -> Callable[[Any], Any] | None:
@@ -76,8 +92,12 @@ def _resolver(func: Callable[[Any], Any]) -> Callable[..., Any]:
 
 
 def install(schema: GraphQLSchema) -> int:
-    """Give every plain field of a strawberry-built schema a direct resolver; how many (idempotent)."""
-    if getattr(schema, _INSTALLED, False):
+    """Give every plain field of a strawberry-built schema a direct resolver; how many (idempotent).
+
+    Raises ``footing.UnsupportedSchemaFeature`` first if the schema relies on a strawberry
+    feature that the endpoint, executing with ``FastExecutor``, would not run."""
+    footing.check_graphql_schema(schema)
+    if schema in _INSTALLED:
         return 0
     count = 0
     for type_ in schema.type_map.values():
@@ -90,70 +110,84 @@ def install(schema: GraphQLSchema) -> int:
             field.extensions = {**(field.extensions or {}), DIRECT: func}
             field.resolve = _resolver(func)
             count += 1
-    setattr(schema, _INSTALLED, True)
+    _INSTALLED.add(schema)
     return count
 
 
-_AWAITABLE: dict[type, bool] = {}
+class Abandoned(Enum):
+    """``FastExecutor.run_builder``'s answer when its builder met something unusual."""
+
+    ABANDONED = "abandoned"
 
 
-def is_awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
-    """graphql-core's predicate, decided once per type (generators still per value)."""
-    kind = type(value)
-    known = _AWAITABLE.get(kind)
-    if known is None:
-        if kind is GeneratorType:
-            return default_is_awaitable(value)
-        known = _AWAITABLE[kind] = kind is CoroutineType or hasattr(kind, "__await__")
-    return known
-
-
-class _Abandon(Exception):
-    """A builder met something only graphql-core's own completion reports right."""
-
-
-_ABANDONED = object()
-_NOT_BUILT = object()
+ABANDONED: Final = Abandoned.ABANDONED
+_NOT_BUILT: Final = object()
 #: Abandoned values after which a builder is not tried again within a request.
 GIVE_UP = 3
 
 
-def _awaitable_met(value: Any) -> None:
-    close = getattr(value, "close", None)
-    if close is not None and type(value) is CoroutineType:
-        close()  # never started: dropped without a "never awaited" warning
-    raise _Abandon
-
-
 class _Entry:
+    """How one response name of a selection is executed: inline (``func``, a leaf), by a
+    builder (``build`` over ``func``) or, with neither, the usual way."""
+
     __slots__ = ("name", "fields", "field_def", "func", "leaf", "non_null", "stringy", "build")
 
-    def __init__(self, name: str, fields: Any, field_def: Any, func: Callable[[Any], Any] | None,
-                 direct: Callable[[Any], Any] | None = None,
-                 build: Callable[[Any], Any] | None = None) -> None:
+    name: str
+    fields: FieldDetailsList
+    field_def: GraphQLField | None
+    func: Callable[[Any], Any] | None
+    leaf: Any
+    non_null: bool
+    stringy: bool
+    build: Builder | None
+
+    def __init__(self, name: str, fields: FieldDetailsList, field_def: GraphQLField | None,
+                 func: Callable[[Any], Any] | None, direct: Callable[[Any], Any] | None = None,
+                 build: Builder | None = None) -> None:
         self.name, self.fields, self.field_def, self.func = name, fields, field_def, func
         self.build = None
+        self.leaf, self.non_null, self.stringy = None, False, False
         if build is not None:
             self.func, self.build = direct, build
-        elif func is not None:
+        elif func is not None and field_def is not None:
             type_ = field_def.type
             self.non_null = isinstance(type_, GraphQLNonNull)
-            leaf = type_.of_type if self.non_null else type_
+            leaf = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
             self.leaf = leaf
             self.stringy = leaf is GraphQLString or leaf is GraphQLID
 
 
-class FastExecutor(Executor):
-    """graphql-core's executor with leaf fields of direct resolvers resolved inline."""
+class FastExecutor(Executor[Any]):
+    """graphql-core's executor with leaf fields of direct resolvers resolved inline.
 
-    def _entries(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[_Entry]:
-        plans = self.__dict__.get("_go4graph_plans")
-        if plans is None:
-            plans = self.__dict__["_go4graph_plans"] = {}
+    Its state for one request is in the attributes below, set in ``__init__``. Subclasses
+    (``gateway.http.execution.BoundedExecutor``) use the builder API: ``builder_for``,
+    ``make_builder`` (the hook to override), ``run_builder`` and ``builder_given_up``.
+    """
+
+    #: Per selection (its parent type and the grouped field set's id): the set, kept alive
+    #: so that its id is not reused, and how each of its fields is executed.
+    _plans: dict[tuple[GraphQLObjectType, int], tuple[GroupedFieldSet, list[_Entry]]]
+    #: Per selection (its type and the field list's id): its builder, or None if it has none.
+    _builders: dict[tuple[GraphQLOutputType, int], Builder | None]
+    #: The field lists keyed by id in ``_builders``, kept alive so their ids are not reused.
+    _kept: list[FieldDetailsList]
+    #: Abandoned values per builder (see ``GIVE_UP``).
+    _failures: dict[Builder, int]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plans = {}
+        self._builders = {}
+        self._kept = []
+        self._failures = {}
+
+    def _entries(self, parent_type: GraphQLObjectType,
+                 grouped_field_set: GroupedFieldSet) -> list[_Entry]:
         key = (parent_type, id(grouped_field_set))
-        found = plans.get(key)
+        found = self._plans.get(key)
         if found is not None:
-            return found[1]  # type: ignore[no-any-return]
+            return found[1]
         entries = []
         for name, fields in grouped_field_set.items():
             node = fields[0].node
@@ -166,13 +200,14 @@ class FastExecutor(Executor):
                 if direct is not None and is_leaf_type(leaf):
                     func = direct
                 elif direct is not None:
-                    build = self._builder(type_, fields)
+                    build = self.builder_for(type_, fields)
             entries.append(_Entry(name, fields, field_def, func, direct, build))
-        plans[key] = (grouped_field_set, entries)  # the set kept alive: its id is not reused
+        self._plans[key] = (grouped_field_set, entries)
         return entries
 
     def execute_fields(self, parent_type: GraphQLObjectType, source_value: Any, path: Path | None,
-                       grouped_field_set: Any, position_context: Any) -> Any:
+                       grouped_field_set: GroupedFieldSet,
+                       position_context: Any) -> AwaitableOrValue[dict[str, Any]]:
         results: dict[str, Any] = {}
         is_awaitable_ = self.is_awaitable
         awaitable_fields: list[str] = []
@@ -180,13 +215,13 @@ class FastExecutor(Executor):
             for entry in self._entries(parent_type, grouped_field_set):
                 func = entry.func
                 if entry.build is not None:
-                    if not self._given_up(entry.build):
-                        built = self._run(entry.build, func, source_value)
-                        if built is not _ABANDONED:
+                    if not self.builder_given_up(entry.build):
+                        built = self.run_builder(entry.build, source_value, resolve=func)
+                        if built is not ABANDONED:
                             results[entry.name] = built
                             continue
                     func = None  # the usual way: resolved again, errors reported where they are
-                if func is None:
+                if func is None or entry.field_def is None:
                     result = self.execute_field(parent_type, source_value, entry.fields,
                                                 Path(path, entry.name, parent_type.name),
                                                 position_context)
@@ -229,7 +264,8 @@ class FastExecutor(Executor):
 
         return self._gather_fields(results, awaitable_fields)
 
-    def _gather_fields(self, results: dict[str, Any], awaitable_fields: list[str]) -> Any:
+    def _gather_fields(self, results: dict[str, Any],
+                       awaitable_fields: list[str]) -> Awaitable[dict[str, Any]]:
         async def get_results() -> dict[str, Any]:
             if len(awaitable_fields) == 1:
                 field = awaitable_fields[0]
@@ -243,132 +279,62 @@ class FastExecutor(Executor):
 
     # --- builders: whole selections of direct fields completed without graphql-core's chain ---
 
-    def complete_value(self, return_type: Any, field_details_list: Any, info: Any, path: Any,
-                       result: Any, position_context: Any) -> Any:
-        build = self._builder(return_type, field_details_list)
-        if build is not None and not self._given_up(build):
-            built = self._run(build, None, result)
-            if built is not _ABANDONED:
+    def complete_value(self, return_type: GraphQLOutputType, field_details_list: FieldDetailsList,
+                       info: GraphQLResolveInfo[Any], path: Path, result: Any,
+                       position_context: Any) -> AwaitableOrValue[Any]:
+        build = self.builder_for(return_type, field_details_list)
+        if build is not None and not self.builder_given_up(build):
+            built = self.run_builder(build, result)
+            if built is not ABANDONED:
                 return built
         return super().complete_value(return_type, field_details_list, info, path, result,
                                       position_context)
 
-    def _run(self, build: Callable[[Any], Any], resolve: Callable[[Any], Any] | None,
-             source: Any) -> Any:
-        """``build(resolve(source))`` (or ``build(source)``), or _ABANDONED with no trace left:
+    def run_builder(self, build: Builder, source: Any,
+                    resolve: Callable[[Any], Any] | None = None) -> Any:
+        """``build(resolve(source))`` (or ``build(source)``), or ``ABANDONED`` with no trace left:
         the unplanned-read counts of resolvers it ran are put back, as they will run again."""
-        resources = getattr(self.context_value, "_resources", None)
-        counts = [(r, r.unplanned) for r in resources.values()] if resources else ()
+        counts = [(r, r.unplanned) for r in _resources(self.context_value)]
         try:
             if resolve is None:
                 return build(source)
             value = resolve(source)
             if value is not None and is_awaitable(value):
-                _awaitable_met(value)
+                awaitable_met(value)
             return build(value)
         except Exception:
             for res, count in counts:
                 res.unplanned = count
-            failures = self.__dict__.setdefault("_go4graph_failures", {})
-            failures[build] = failures.get(build, 0) + 1
-            return _ABANDONED
+            self._failures[build] = self._failures.get(build, 0) + 1
+            return ABANDONED
 
-    def _given_up(self, build: Callable[[Any], Any]) -> bool:
+    def builder_given_up(self, build: Builder) -> bool:
         """After a few abandoned values (a failing resource under a long list, say), a builder
         is not tried again in this request: its values go the usual way at once."""
-        failures = self.__dict__.get("_go4graph_failures")
-        return failures is not None and failures.get(build, 0) >= GIVE_UP
+        return self._failures.get(build, 0) >= GIVE_UP
 
-    def _builder(self, return_type: Any, field_details_list: Any) -> Callable[[Any], Any] | None:
-        builders = self.__dict__.get("_go4graph_builders")
-        if builders is None:
-            builders = self.__dict__["_go4graph_builders"] = {}
+    def builder_for(self, return_type: GraphQLOutputType,
+                    field_details_list: FieldDetailsList) -> Builder | None:
+        """The builder of this selection (made once per request), or None if it has none."""
         key = (return_type, id(field_details_list))
-        found = builders.get(key, _NOT_BUILT)
+        found = self._builders.get(key, _NOT_BUILT)
         if found is _NOT_BUILT:
-            built = self._make_builder(return_type, field_details_list)
-            builders[key] = found = built
-            self.__dict__.setdefault("_go4graph_kept", []).append(field_details_list)
-        return found  # type: ignore[no-any-return]
+            found = self._builders[key] = self.make_builder(return_type, field_details_list)
+            self._kept.append(field_details_list)
+        return cast("Builder | None", found)
 
-    def _make_builder(self, return_type: Any, fields: Any) -> Callable[[Any], Any] | None:
-        non_null = isinstance(return_type, GraphQLNonNull)
-        inner = return_type.of_type if non_null else return_type
-        if isinstance(inner, GraphQLList):
-            if any(d.name.value == "stream" for f in fields for d in f.node.directives or ()):
-                return None
-            item = self._builder(inner.of_type, fields)
-            if item is None:
-                return None
+    def make_builder(self, return_type: GraphQLOutputType,
+                     fields: FieldDetailsList) -> Builder | None:
+        """A new builder for this selection, or None if any field below is not direct (or it
+        streams or defers). Called once per selection by ``builder_for``; the hook to wrap."""
+        return fast_builders.make(self, return_type, fields)
 
-            def build_list(value: Any) -> Any:
-                if value is None:
-                    if non_null:
-                        raise _Abandon
-                    return None
-                if type(value) is not list and (isinstance(value, str | bytes | dict)
-                                                 or not hasattr(value, "__iter__")):
-                    raise _Abandon
-                return [item(x) for x in value]
-            return build_list
-        if is_leaf_type(inner):
-            stringy = inner is GraphQLString or inner is GraphQLID
-            coerce = inner.coerce_output_value
 
-            def build_leaf(value: Any) -> Any:
-                if value is None:
-                    if non_null:
-                        raise _Abandon
-                    return None
-                if stringy and type(value) is str:
-                    return value
-                if is_awaitable(value):
-                    _awaitable_met(value)
-                if isinstance(value, Exception):
-                    raise _Abandon
-                coerced = coerce(value)
-                if coerced is None or coerced is Undefined:
-                    raise _Abandon
-                return coerced
-            return build_leaf
-        if not isinstance(inner, GraphQLObjectType) or inner.is_type_of is not None:
-            return None
-        grouped, defer_usages, *_ = self.collect_subfields(inner, fields)
-        if defer_usages:
-            return None
-        specs: list[tuple[str, Callable[[Any], Any] | None, Callable[[Any], Any]]] = []
-        type_name = inner.name
-        for name, child_fields in grouped.items():
-            node = child_fields[0].node
-            if node.name.value == "__typename":
-                specs.append((name, None, lambda _value: type_name))
-                continue
-            field_def = self.schema.get_field(inner, node.name.value)
-            if field_def is None or node.arguments or not field_def.extensions:
-                return None
-            direct = field_def.extensions.get(DIRECT)
-            if direct is None:
-                return None
-            child = self._builder(field_def.type, child_fields)
-            if child is None:
-                return None
-            specs.append((name, direct, child))
+class _CountsUnplanned(Protocol):
+    unplanned: int
 
-        def build_object(value: Any) -> Any:
-            if value is None:
-                if non_null:
-                    raise _Abandon
-                return None
-            if is_awaitable(value):
-                _awaitable_met(value)
-            out = {}
-            for name, resolve, child in specs:
-                if resolve is None:
-                    out[name] = type_name
-                    continue
-                found = resolve(value)
-                if found is not None and is_awaitable(found):
-                    _awaitable_met(found)
-                out[name] = child(found)
-            return out
-        return build_object
+
+def _resources(context: Any) -> list[_CountsUnplanned]:
+    """The request's resource sets (``Context.all_resources``): each counts unplanned reads."""
+    found = getattr(context, "all_resources", None)
+    return list(found) if found else []

@@ -11,13 +11,14 @@ estimate was fooled. The fast executor itself is unchanged: the builders are wra
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
-from graphql import GraphQLList, GraphQLNonNull
+from graphql import GraphQLList, GraphQLNonNull, GraphQLOutputType, GraphQLResolveInfo
+from graphql.execution.collect_fields import FieldDetailsList
+from graphql.pyutils import AwaitableOrValue, Path
 
-from gateway.graph import fast
+from gateway.graph.fast import ABANDONED, Builder, FastExecutor
 
 
 class FieldBudgetExceeded(Exception):
@@ -43,7 +44,7 @@ class FieldMeter:
 METER: ContextVar[FieldMeter | None] = ContextVar("go4graph_field_meter", default=None)
 
 
-def _width(field_details_list: Any) -> int:
+def _width(field_details_list: FieldDetailsList) -> int:
     """Fields each item of a list completes (its selections; 1 for a list of leaves)."""
     width = 0
     for details in field_details_list:
@@ -57,24 +58,30 @@ def _width(field_details_list: Any) -> int:
 CHUNK = 100
 
 
-class BoundedExecutor(fast.FastExecutor):
+class BoundedExecutor(FastExecutor):
+    """The fast executor charging every list it completes to the request's ``FieldMeter``."""
+
+    _meter: FieldMeter | None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._meter = METER.get()
 
-    def complete_value(self, return_type: Any, field_details_list: Any, info: Any, path: Any,
-                       result: Any, position_context: Any) -> Any:
+    def complete_value(self, return_type: GraphQLOutputType, field_details_list: FieldDetailsList,
+                       info: GraphQLResolveInfo[Any], path: Path, result: Any,
+                       position_context: Any) -> AwaitableOrValue[Any]:
         inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
         if isinstance(inner, GraphQLList) and type(result) is list and len(result) > CHUNK:
-            item = self._builder(inner.of_type, field_details_list)
-            if item is not None and not self._given_up(item):
+            item = self.builder_for(inner.of_type, field_details_list)
+            if item is not None and not self.builder_given_up(item):
                 return self._in_chunks(item, return_type, field_details_list, info, path, result,
                                        position_context)
         return super().complete_value(return_type, field_details_list, info, path, result,
                                       position_context)
 
-    async def _in_chunks(self, item: Callable[[Any], Any], return_type: Any, field_details_list: Any,
-                         info: Any, path: Any, result: list[Any], position_context: Any) -> Any:
+    async def _in_chunks(self, item: Builder, return_type: GraphQLOutputType,
+                         field_details_list: FieldDetailsList, info: GraphQLResolveInfo[Any],
+                         path: Path, result: list[Any], position_context: Any) -> Any:
         """The list built ``CHUNK`` items at a time, yielding to the loop in between; anything
         unusual (an error, a null, an awaitable) sends the whole list the usual way instead."""
         if self._meter is not None:
@@ -85,8 +92,8 @@ class BoundedExecutor(fast.FastExecutor):
             return [item(x) for x in items]
 
         for start in range(0, len(result), CHUNK):
-            built = self._run(build, None, result[start:start + CHUNK])
-            if built is fast._ABANDONED:
+            built = self.run_builder(build, result[start:start + CHUNK])
+            if built is ABANDONED:
                 completed = super().complete_value(return_type, field_details_list, info, path,
                                                    result, position_context)
                 return await completed if self.is_awaitable(completed) else completed
@@ -94,8 +101,9 @@ class BoundedExecutor(fast.FastExecutor):
             await asyncio.sleep(0)
         return out
 
-    def _make_builder(self, return_type: Any, fields: Any) -> Callable[[Any], Any] | None:
-        built = super()._make_builder(return_type, fields)
+    def make_builder(self, return_type: GraphQLOutputType,
+                     fields: FieldDetailsList) -> Builder | None:
+        built = super().make_builder(return_type, fields)
         meter = self._meter
         inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
         if built is None or meter is None or not isinstance(inner, GraphQLList):
@@ -109,8 +117,10 @@ class BoundedExecutor(fast.FastExecutor):
             return build(value)
         return counted
 
-    def complete_list_value(self, return_type: Any, field_details_list: Any, info: Any, path: Any,
-                            result: Any, position_context: Any) -> Any:
+    def complete_list_value(self, return_type: GraphQLList[GraphQLOutputType],
+                            field_details_list: FieldDetailsList, info: GraphQLResolveInfo[Any],
+                            path: Path, result: Any,
+                            position_context: Any) -> AwaitableOrValue[list[Any]]:
         meter = self._meter
         if meter is not None:
             if meter.exceeded:
