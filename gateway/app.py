@@ -22,6 +22,7 @@ from gateway.http.graphiql import graphiql_page, graphiql_routes
 from gateway.http.graphql import GraphQLEndpoint
 from gateway.http.write_audit import MutationAudit
 from gateway.readiness import Readiness, standard_checks
+from gateway.register_app import register_routes
 from gateway.services import build_services, on_sighup
 from gateway.settings import Settings, load_settings
 
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, transport: Any = None,
         Route("/graphql", endpoint, methods=["GET", "POST"]),
         Route("/graphql", GRAPHQL_METHOD_NOT_ALLOWED),  # an ASGI response, so: every other method
         *graphiql_routes(settings),
+        *register_routes(settings),  # the register app at /register/, demo mode only (issue 18)
         Route("/healthz", healthz), Route("/readyz", readyz),
         # /metrics off the public port when GO4GRAPH_METRICS_PUBLIC=false (admission control)
         *([Route("/metrics", metrics_view)] if settings.metrics_public else []),
