@@ -80,8 +80,9 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     """A GraphQL error as the response carries it."""
     original = error.original_error
     out: dict[str, Any] = {"message": error.message}
-    if error.locations:
-        out["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    locations = _locations(error)
+    if locations:
+        out["locations"] = locations
     if error.path:
         out["path"] = list(error.path)
     if isinstance(original, GatewayError):
@@ -103,6 +104,17 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
         ext = {"code": "INTERNAL", "requestId": request_id}
     out["extensions"] = ext
     return out
+
+
+def _locations(error: GraphQLError) -> list[dict[str, int]]:
+    """Where in the document the error is: from its field nodes when it has them (an upstream
+    error's ``source`` attribute names the upstream, and graphql-core would read it as the
+    document's source, giving wrong locations), else as graphql-core located it."""
+    if error.nodes:
+        found = [node.loc.source.get_location(node.loc.start) for node in error.nodes if node.loc]
+        if found:
+            return [{"line": loc.line, "column": loc.column} for loc in found]
+    return [{"line": loc.line, "column": loc.column} for loc in error.locations or ()]
 
 
 def collapse(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

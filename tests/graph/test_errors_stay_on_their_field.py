@@ -53,6 +53,9 @@ async def test_a_failing_route_nulls_only_its_field(make_gateway: Any) -> None:
     [error] = data["errors"]
     assert error["path"] == ["academicYear", "subjects"]
     assert error["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
+    # Located at the field in the document (an upstream error names its upstream in `source`,
+    # which graphql-core would read as the document's source).
+    assert error["locations"] == [{"line": 1, "column": MIXED.index("subjects") + 1}]
     assert sim.counts["subjects"] > 1  # retried, then given up: the fault was really met
 
     # The fault cleared: the next query answers everything.
