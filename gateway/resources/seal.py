@@ -36,13 +36,16 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from gateway.setting_values import MIN_SECRET, parse_secrets
+
+__all__ = ["MIN_SECRET", "CacheSeal", "SealError", "derive", "parse_secrets"]
+
 VERSION = b"\x01"
 KEY_ID_LEN, NONCE_LEN, TAG_LEN = 4, 12, 16
 _HEAD = len(VERSION) + KEY_ID_LEN + NONCE_LEN
 _EXPIRY = struct.Struct(">d")
 #: Seconds a sealed expiry may run behind this clock (replicas' clocks differ a little).
 CLOCK_SKEW = 30.0
-MIN_SECRET = 32
 #: The demo mode's public secret: its cache holds only the simulator's synthetic school.
 DEMO_SECRET = "go4graph-demo-school-synthetic-data-only-not-a-secret"
 
@@ -55,18 +58,6 @@ def derive(secret: str) -> bytes:
     """The AES-256 key for one configured secret."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"go4graph cache seal v1",
                 info=b"aes-256-gcm").derive(secret.strip().encode())
-
-
-def parse_secrets(value: str) -> list[str]:
-    """``GO4GRAPH_CACHE_SECRET``: one secret, or comma-separated ones (the first seals)."""
-    secrets = [s.strip() for s in value.split(",") if s.strip()]
-    if not secrets:
-        raise ValueError("empty")
-    for i, s in enumerate(secrets):
-        if len(s) < MIN_SECRET:
-            raise ValueError(f"secret {i + 1} is shorter than {MIN_SECRET} characters "
-                             f"(make one with 'openssl rand -base64 32')")
-    return secrets
 
 
 class CacheSeal:
