@@ -7,10 +7,10 @@ instead of downloading it again.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway import clock
 from gateway.resources.cache import ResourceCache
 from gateway.resources.flight import SingleFlight
 from gateway.resources.keys import ResourceKey
@@ -63,7 +63,7 @@ class AssemblyStore:
         # answered from what a right one fetched.
         owner = Tenant(tenant.assembly, school_code=f"assembly/{tenant.id}")
         cached = await self._cached(owner, key)
-        if cached is not None and not fresh and time.time() < cached.meta.get("fresh_until", 0):
+        if cached is not None and not fresh and clock.now() < cached.meta.get("fresh_until", 0):
             return Loaded(cached, 0)
         loaded, _ = await self._flight.run((owner.id, key),
                                            lambda: self._fetch(tenant, owner, key, cached))
@@ -91,7 +91,7 @@ class AssemblyStore:
         else:
             assert isinstance(answer, AssemblyFetched)
             items, last_modified, pages = answer.data, answer.last_modified, answer.pages
-        data = {"items": items, "last_modified": last_modified, "fresh_until": time.time() + self.ttl}
+        data = {"items": items, "last_modified": last_modified, "fresh_until": clock.now() + self.ttl}
         table = _from_cache(data)
         try:
             await self.cache.set(owner, key, self.cache.encode(data), table, KEEP)

@@ -27,13 +27,12 @@ import asyncio
 import logging
 import os
 import struct
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from redis.exceptions import RedisError
 
-from gateway import metrics
+from gateway import clock, metrics
 from gateway.resources.cache import NAMESPACE, CacheUnavailable, RedisResourceCache, ResourceCache
 from gateway.resources.flight import SingleFlight
 from gateway.resources.keys import ResourceKey
@@ -82,7 +81,7 @@ class CredentialChecker:
     """Re-confirms tenants' keys with the upstream at most once per ``interval`` seconds."""
 
     def __init__(self, client: GO4SchoolsClient, cache: ResourceCache, *, interval: float,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = clock.now) -> None:
         self.client = client
         self.cache = cache
         self.interval = interval

@@ -28,7 +28,6 @@ import hashlib
 import hmac
 import os
 import struct
-import time
 from collections.abc import Callable, Sequence
 
 from cryptography.exceptions import InvalidTag
@@ -36,6 +35,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from gateway import clock
 from gateway.setting_values import MIN_SECRET, parse_secrets
 
 __all__ = ["MIN_SECRET", "CacheSeal", "SealError", "derive", "parse_secrets"]
@@ -63,7 +63,7 @@ def derive(secret: str) -> bytes:
 class CacheSeal:
     """Seals and opens cache values with the configured keys (the first one seals)."""
 
-    def __init__(self, secrets: Sequence[str], *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, secrets: Sequence[str], *, clock: Callable[[], float] = clock.now) -> None:
         if not secrets:
             raise ValueError("a cache seal needs at least one secret")
         self._keys: dict[bytes, AESGCM] = {}
@@ -92,7 +92,17 @@ class CacheSeal:
         return VERSION + kid + nonce + aead.encrypt(nonce, _EXPIRY.pack(expires) + value, aad)
 
     def open(self, sealed: bytes, aad: bytes) -> bytes:
-        """The value sealed to ``aad``; ``SealError`` for anything else (the content never shown)."""
+        """The value sealed to ``aad``; ``SealError`` for anything else (the content never shown),
+        including a value past its sealed expiry (beyond ``CLOCK_SKEW``)."""
+        value, expires = self.open_with_expiry(sealed, aad)
+        if expires and expires + CLOCK_SKEW < self.clock():
+            raise SealError("a cache value outlived its time to live")
+        return value
+
+    def open_with_expiry(self, sealed: bytes, aad: bytes) -> tuple[bytes, float]:
+        """The value sealed to ``aad`` and its sealed expiry instant (wall seconds; 0: none).
+
+        Whether it has expired is the caller's decision, by ``gateway.clock``."""
         if len(sealed) < _HEAD + _EXPIRY.size + TAG_LEN or sealed[:1] != VERSION:
             raise SealError("not a sealed cache value")
         aead = self._keys.get(bytes(sealed[1:1 + KEY_ID_LEN]))
@@ -103,6 +113,4 @@ class CacheSeal:
         except InvalidTag:
             raise SealError("a cache value failed authentication") from None
         (expires,) = _EXPIRY.unpack_from(plain)
-        if expires and expires + CLOCK_SKEW < self.clock():
-            raise SealError("a cache value outlived its time to live")
-        return plain[_EXPIRY.size:]
+        return plain[_EXPIRY.size:], float(expires)

@@ -18,15 +18,13 @@ start it again (``SingleFlight``) instead of failing with it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway import metrics
+from gateway import clock, metrics
 from gateway.resources.cache import CacheUnavailable, ResourceCache
 from gateway.resources.flight import SingleFlight
 from gateway.resources.keys import ResourceKey
@@ -125,10 +123,10 @@ class ResourceStore:
             left = request.remaining() if request is not None else None
             if left is not None:
                 wait = min(wait, left)
-            deadline = time.monotonic() + wait
+            deadline = clock.monotonic() + wait
             pause = POLL_FIRST
-            while time.monotonic() < deadline:
-                await asyncio.sleep(pause)
+            while clock.monotonic() < deadline:
+                await clock.sleep(pause)
                 pause = min(pause * 2, POLL_MAX)
                 if not fresh:  # a fresh read waits for the holder's new value, not the old one
                     cached = await self._cached(tenant, key)

@@ -7,11 +7,14 @@ real Redis, over a scripted upstream that counts and can stall or fail walks.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 
+from gateway import clock
+from gateway.clock import ManualClock
 from gateway.resources.cache import ResourceCache, build_cache
 from gateway.resources.keys import ResourceKey
 from gateway.resources.store import ResourceStore
@@ -205,13 +208,15 @@ async def test_a_refused_key_purges_its_tenant(cache_url: str) -> None:
 async def test_ttl_overrides_apply(cache_url: str) -> None:
     upstream = ScriptedUpstream()
     cache = build_cache(cache_url)
-    store = ResourceStore(upstream, cache, ttl_overrides={"students": 0.2})  # type: ignore[arg-type]
+    store = ResourceStore(upstream, cache, ttl_overrides={"students": 30})  # type: ignore[arg-type]
     try:
-        await store.load(TENANT, KEY)
-        await store.load(TENANT, KEY)
-        assert upstream.calls == 1
-        await asyncio.sleep(0.3)
-        await store.load(TENANT, KEY)
-        assert upstream.calls == 2
+        with clock.installed(ManualClock(time.time())) as now:
+            await store.load(TENANT, KEY)
+            now.advance(29)
+            await store.load(TENANT, KEY)
+            assert upstream.calls == 1
+            now.advance(2)
+            await store.load(TENANT, KEY)
+            assert upstream.calls == 2
     finally:
         await cache.close()
