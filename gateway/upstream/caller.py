@@ -291,7 +291,7 @@ class UpstreamCaller:
         if isinstance(exc, UpstreamRateLimited) and exc.retry_after is not None:
             return max(exc.retry_after, 0.0)
         p = self._policy
-        return min(p.backoff * 2 ** (attempt - 1) + p.backoff, p.backoff_max)
+        return min(p.backoff * 2.0 ** (attempt - 1) + p.backoff, p.backoff_max)
 
     async def call(self, method: str, url: str, *, route: str, headers: dict[str, str],
                    params: dict[str, str] | None = None, json_body: bytes | None = None,
