@@ -40,6 +40,10 @@ DEFAULT_TTLS: dict[str, float] = {
     "report-grades": 5 * MINUTE, "report-attributes": 5 * MINUTE, "report-comments": 5 * MINUTE,
     "attendance-summary": 30 * MINUTE,
     "session-marks": MINUTE, "lesson-marks": MINUTE, "behaviour-events": MINUTE,
+    # Assembly: fresh this long; its list routes are then revalidated with If-Modified-Since
+    # (a 304 keeps the cached copy, which is kept STALE_KEPT seconds past its freshness).
+    "assembly-year-groups": 10 * MINUTE, "assembly-year-group": 10 * MINUTE,
+    "assembly-year-group-students": 10 * MINUTE,
 }
 
 #: Per-date resources for today are edited all day: keep them briefly.

@@ -17,10 +17,11 @@ import strawberry
 from gateway.graph.base import read, to_date, to_id
 from gateway.graph.context import Info
 from gateway.graph.plan import Scope, planned
-from gateway.resources.assembly import group_students_key, groups_key
 from gateway.resources.keys import ResourceKey
+from gateway.resources.keys import key as rk
 from gateway.resources.memo import Resources
 from gateway.upstream.errors import UpstreamError
+from gateway.upstream.routes import ASSEMBLY as ASSEMBLY_SOURCE
 
 if TYPE_CHECKING:
     from gateway.graph.students import Student
@@ -29,6 +30,14 @@ StudentRef = Annotated["Student", strawberry.lazy("gateway.graph.students")]
 EDU_CLAIM = " Needs the Students-Education Details (students.education.read) permission."
 ASSEMBLY = (" From Assembly (needs a school-scoped Assembly token with the school scope); null "
             "when Assembly is not configured for this school or for other than its current year.")
+
+
+def groups_key() -> ResourceKey:
+    return rk("assembly-year-groups")
+
+
+def group_students_key(group_id: Any) -> ResourceKey:
+    return rk("assembly-year-group-students", None, group_id)
 
 
 def _year_group_sort(code: str) -> tuple[int, str]:
@@ -187,7 +196,7 @@ def _students_needs(scope: Scope, parents: list[Any]) -> list[ResourceKey]:
 
 
 def _assembly_applies(ay: Any) -> bool:
-    return (ay.res.tenant.assembly is not None and ay.res.assembly is not None
+    return (ay.res.tenant.assembly is not None and ay.res.store.serves(ASSEMBLY_SOURCE)
             and int(ay.school_raw.get("current_academic_year") or 0) == ay.year)
 
 

@@ -21,6 +21,8 @@ from gateway.setting_values import (
 __all__ = ["DEFAULT_TTLS", "PAST_TTL", "TODAY_TTL", "today", "ttl_for"]
 
 LONDON = ZoneInfo("Europe/London")
+#: How long a conditional route's copy is kept past its freshness, to be revalidated.
+STALE_KEPT = 24 * 3600.0
 
 def today() -> dt.date:
     """Today in Europe/London (school days are London days, not UTC days), by ``gateway.clock``."""

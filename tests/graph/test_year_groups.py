@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import httpx
 
+from gateway import clock, metrics
 from gateway.app import create_app
+from gateway.clock import ManualClock
+from gateway.setting_values import DEFAULT_TTLS
 from gateway.settings import load_settings
 from gateway.simulator import ASSEMBLY_DEMO_TOKEN, DEMO_KEY, Simulator
 from tests.conftest import Gateway
@@ -87,18 +91,32 @@ async def test_paging_at_two_per_page_walks_every_page(gateway: Gateway) -> None
 
 
 async def test_stale_entry_is_revalidated_with_304(make_gateway: Any, cache_url: str) -> None:
-    gateway = make_gateway(cache_url=cache_url)  # on memory and on a real Redis
-    sim = gateway.sim
-    store = gateway.services.assembly_store
-    store.ttl = 0.0  # every read finds the cached copy stale
-    first = await gateway.gql("{ academicYear { yearGroups { code name } } }")
-    assert "errors" not in first, first
-    sim.reset()
-    second = await gateway.gql("{ academicYear { yearGroups { code name } } }")
-    assert second == first
-    [request] = [r for r in sim.requests if r.route == "assembly-year-groups"]
-    assert request.status == 304  # sent If-Modified-Since, got no body back
-    assert store.revalidated >= 1
+    # Ten minutes fresh, then revalidated: the gateway's clock is advanced past the freshness.
+    with clock.installed(ManualClock(time.time())) as now:
+        gateway = make_gateway(cache_url=cache_url)  # on memory and on a real Redis
+        sim = gateway.sim
+        store = gateway.services.store  # one store for GO4Schools and Assembly routes
+        first = await gateway.gql("{ academicYear { yearGroups { code name } } }")
+        assert "errors" not in first, first
+        sim.reset()
+        now.advance(DEFAULT_TTLS["assembly-year-groups"] - 1)
+        assert await gateway.gql("{ academicYear { yearGroups { code name } } }") == first
+        assert not [r for r in sim.requests if r.route == "assembly-year-groups"]  # still fresh
+        now.advance(2)
+        revalidations = _revalidations()
+        second = await gateway.gql("{ academicYear { yearGroups { code name } } }")
+        assert second == first
+        [request] = [r for r in sim.requests if r.route == "assembly-year-groups"]
+        assert request.status == 304  # sent If-Modified-Since, got no body back
+        assert store.revalidated >= 1 and _revalidations() == revalidations + 1
+        sim.reset()
+        assert await gateway.gql("{ academicYear { yearGroups { code name } } }") == first
+        assert not [r for r in sim.requests if r.route == "assembly-year-groups"]  # fresh again
+
+
+def _revalidations() -> float:
+    return metrics.REGISTRY.get_sample_value(
+        "go4graph_revalidations_total", {"source": "Assembly", "route": "assembly-year-groups"}) or 0.0
 
 
 async def test_assembly_401_errors_only_the_assembly_fields(gateway: Gateway) -> None:
