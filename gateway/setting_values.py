@@ -2,7 +2,7 @@
 
 A leaf module (it imports no other gateway module), so settings are checked without
 importing the layers that use them; those layers import their constants and parsers from
-here instead (``resources.ttl``, ``resources.seal``, ``http.ratelimit``, ``http.trusted``).
+here instead (``resources.ttl``, ``resources.seal``, ``http.trusted``).
 """
 
 from __future__ import annotations

@@ -285,7 +285,7 @@ class AcademicYearYearGroupFields:
              expand=lambda scope, parents, args: [g for g in [_viewed_group(parents[0], args.get("id"))] if g])
     def assembly_year_group(self, id: Annotated[strawberry.ID, strawberry.argument(description="Assembly's id of the year group (YearGroup.assemblyId).")]) -> YearGroup | None:
         keys = [group_key(parse_id(id, "id"))] if _assembly_applies(self) else []
-        return read(self.res, keys, lambda: _viewed_group(self, id))
+        return read(self.res, keys, lambda: _viewed_group(self, id))  # type: ignore[attr-defined]
 
     @strawberry.field(description="One year group by its NC year code, e.g. \"10\"; null when the school has none." + EDU_CLAIM)
     @planned(needs=_groups_needs,

@@ -230,7 +230,7 @@ ROUTES: dict[str, Route] = {r.name: r for r in _TABLE}
 if len(ROUTES) != len(_TABLE):  # pragma: no cover - guards the table itself
     raise RuntimeError("duplicate route name in the routes table")
 
-#: GO4Schools' readable routes (the reference's GET endpoints); Assembly's are ``ASSEMBLY_ROUTES``.
+#: GO4Schools' readable routes (the customer API's GET endpoints); filter ``ROUTES`` by
+#: ``source`` for Assembly's.
 GET_ROUTES: tuple[Route, ...] = tuple(r for r in _TABLE
                                       if r.method == "GET" and r.source == GO4SCHOOLS)
-ASSEMBLY_ROUTES: tuple[Route, ...] = tuple(r for r in _TABLE if r.source == ASSEMBLY)
