@@ -193,3 +193,10 @@ async def test_view_a_year_group_is_a_field(gateway: Gateway) -> None:
 def _iso(assembly: str) -> str:
     """Assembly's '2016-09-05T00:00:00.000Z' as the DateTime the graph answers."""
     return dt.datetime.fromisoformat(assembly.replace("Z", "+00:00")).isoformat()
+
+
+async def test_a_bad_assembly_id_is_bad_input_on_its_field(gateway: Gateway) -> None:
+    data = await gateway.gql('{ academicYear { year assemblyYearGroup(id: "abc") { code } } }')
+    assert data["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert data["errors"][0]["path"] == ["academicYear", "assemblyYearGroup"]
+    assert data["data"]["academicYear"]["year"]  # the rest of the query still answers
