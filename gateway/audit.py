@@ -22,7 +22,6 @@ in ``caller_request_id``. The sink is stdout or an append-only file
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import hashlib
 import hmac
 import logging
@@ -36,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 import orjson
 from prometheus_client import Counter
 
-from gateway import metrics
+from gateway import clock, metrics
 
 if TYPE_CHECKING:
     from gateway.services import Services
@@ -127,7 +126,7 @@ def build_sink(target: str) -> AuditSink:
 
 def record(*, action: str, tenant: str | None, caller: str | None, outcome: str,
            **fields: Any) -> dict[str, Any]:
-    return {"type": "audit", "at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+    return {"type": "audit", "at": clock.utcnow().isoformat(timespec="milliseconds"),
             "action": action, "tenant": tenant, "caller": caller, "outcome": outcome, **fields}
 
 

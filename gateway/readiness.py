@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from types import FrameType
 from typing import Any
 
-from gateway import metrics
+from gateway import clock, metrics
 
 log = logging.getLogger("go4graph.readiness")
 
@@ -42,7 +42,7 @@ class Readiness:
         # events serves it as it is, and it can answer): ready as far as /readyz goes.
         self.state = CREATED
         self.checks: dict[str, Check] = {}
-        self._handover: asyncio.TimerHandle | None = None
+        self._handover: asyncio.Task[None] | None = None
 
     def add_check(self, name: str, check: Check) -> None:
         """Register a part whose failure degrades answers without stopping them."""
@@ -112,8 +112,12 @@ class Readiness:
                 return
             self.drain()
             if self.drain_seconds > 0:
+                async def after_drain() -> None:
+                    await clock.sleep(self.drain_seconds)  # the drain window, by gateway.clock
+                    hand_over(signum, frame)
+
                 def later() -> None:
-                    self._handover = loop.call_later(self.drain_seconds, hand_over, signum, frame)
+                    self._handover = loop.create_task(after_drain())
                 loop.call_soon_threadsafe(later)
             else:
                 loop.call_soon_threadsafe(hand_over, signum, frame)

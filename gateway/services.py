@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.audit import AuditSink, build_sink
-from gateway.resources.assembly import AssemblyStore
 from gateway.resources.cache import ResourceCache, build_cache
 from gateway.resources.freshness import CredentialChecker, FreshCache
 from gateway.resources.redis_conn import check_redis
@@ -35,7 +34,6 @@ class Services:
     store: ResourceStore
     tenancy: TenantResolver
     simulator: Any = None  # the in-process demo simulator, when no upstream is configured
-    assembly_store: AssemblyStore | None = None
     audit: AuditSink | None = None
     schema: Any = None  # the strawberry schema (set by the app)
     graphiql_html: str = ""
@@ -93,13 +91,13 @@ def build_services(settings: Settings, *, transport: Any = None, simulator: Any 
     cache = build_cache(settings.cache_url, timeout=settings.cache_timeout, seal=seal)
     checker = CredentialChecker(upstreams.go4schools, cache, interval=settings.credential_recheck)
     fresh_cache = FreshCache(cache, checker)  # every read of cached data goes through it
+    # One store for every route of the routes table, GO4Schools' and Assembly's.
     store = ResourceStore(upstreams.go4schools, fresh_cache,
                           ttl_overrides=dict(settings.cache_ttls),
-                          lock_timeout=settings.cache_lock_timeout)
+                          lock_timeout=settings.cache_lock_timeout, assembly=upstreams.assembly)
     tenancy = TenantResolver(settings, demo_key, demo_assembly, trust=trust)
-    assembly_store = AssemblyStore(upstreams.assembly, fresh_cache) if upstreams.assembly else None
     return Services(settings, upstreams, cache, store, tenancy, simulator,
-                    assembly_store=assembly_store, audit=build_sink(settings.audit_log),
+                    audit=build_sink(settings.audit_log),
                     credentials=checker)
 
 

@@ -2,10 +2,13 @@
 
 A bad value stops start-up with one line naming the variable
 (``load_settings`` raises ``SettingsError``; the CLI prints it), never a traceback.
+Values are checked with ``gateway.setting_values`` (a leaf module), never by importing the
+layers that use them: this module imports no other part of the gateway.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Literal
@@ -13,6 +16,13 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
+
+from gateway.setting_values import (
+    check_rate_spec,
+    check_ttl_overrides,
+    load_manifest,
+    parse_secrets,
+)
 
 ENV_PREFIX = "GO4GRAPH_"
 
@@ -137,17 +147,13 @@ class Settings(BaseSettings):
     @field_validator("cache_ttls")
     @classmethod
     def _ttls(cls, value: dict[str, float]) -> dict[str, float]:
-        from gateway.resources.ttl import check_overrides
-
-        return check_overrides(value)
+        return check_ttl_overrides(value)
 
     @field_validator("cache_secret")
     @classmethod
     def _secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
-        from gateway.resources.seal import parse_secrets
-
         parse_secrets(value.get_secret_value())  # the message never shows the secret
         return value
 
@@ -174,10 +180,8 @@ class Settings(BaseSettings):
     def _rate(cls, value: str | None) -> str | None:
         if value is None or not value.strip() or value.strip().lower() in ("off", "none"):
             return None
-        from gateway.http.ratelimit import check_spec
-
         try:
-            return check_spec(value.strip())
+            return check_rate_spec(value.strip())
         except ValueError:
             raise ValueError("must read like '600/minute' or '20/second'") from None
 
@@ -185,8 +189,6 @@ class Settings(BaseSettings):
     @classmethod
     def _trusted(cls, value: Path | None) -> Path | None:
         if value is not None:
-            from gateway.http.trusted import load_manifest
-
             if not value.exists():
                 raise ValueError(f"no such file or folder: {value}")
             try:
@@ -246,8 +248,6 @@ def load_settings(**overrides: object) -> Settings:
 
 def _secrets_dir() -> Path | None:
     """GO4GRAPH_SECRETS_DIR, read first: the other settings may come from its files."""
-    import os
-
     value = os.environ.get(f"{ENV_PREFIX}SECRETS_DIR", "").strip()
     if not value:
         return None

@@ -37,7 +37,6 @@ import os
 import re
 import secrets
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,6 +51,7 @@ from pydantic import (
     model_validator,
 )
 
+from gateway import clock
 from gateway.resources.tenant import Tenant
 from gateway.settings import SettingsError
 from gateway.shared.secrets import Credential
@@ -171,7 +171,7 @@ class SchoolsFile(BaseModel):
 class Trust:
     """The grants of a schools file: token hash -> the tenants (by school code) it may read."""
 
-    def __init__(self, file: SchoolsFile, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, file: SchoolsFile, *, clock: Callable[[], float] = clock.now) -> None:
         self.schools = {s.code: s for s in file.schools}
         self.clock = clock
         credentials = {s.code: (Credential(s.api_key.get_secret_value()),
@@ -212,7 +212,7 @@ class SchoolsFileWatcher:
     """The schools file in force: re-read when it changes, the last good one kept on a bad one."""
 
     def __init__(self, path: Path | str, *, poll: float = 2.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = clock.now) -> None:
         self.path = Path(path)
         self.poll = poll
         self.clock = clock
@@ -282,7 +282,7 @@ class SchoolsFileWatcher:
 
 def load_schools(path: Path | str) -> Trust:
     """Read and check the schools file; any problem is one SettingsError line naming the variable."""
-    return _parse(_read_bytes(Path(path)), path, time.time)
+    return _parse(_read_bytes(Path(path)), path, clock.now)
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -8,7 +8,8 @@ school's, the mark is in use for the year, the alias belongs to the mark, minute
 late go with a present or late mark. Every attempt is audited (``gateway.audit``),
 and the audit fails closed: no attempt record, no POST. After a save, and after a
 POST whose outcome is unknown, the day's session marks are dropped from the request
-memo and the shared cache, so the next read shows the upstream's truth. A POST that
+memo and the shared cache (``gateway.resources.writer`` posts and invalidates), so the next
+read shows the upstream's truth. A POST that
 timed out (or answered a server error) is reported as an unknown outcome and never
 retried. A register save may carry an idempotency key (``gateway.graph.idempotency``).
 """
@@ -34,8 +35,6 @@ from gateway.graph.attendance import (
     SessionMark,
     codes_key,
     session_mark_objects,
-    session_marks_key,
-    summary_key,
 )
 from gateway.graph.attendance_audit import WriteAudit, problem_of, refuse, row_fields
 from gateway.graph.attendance_window import Window, today, write_window
@@ -48,6 +47,7 @@ from gateway.graph.plan import Scope, planned, prefetch
 from gateway.graph.school import SCHOOL, tenant_for
 from gateway.graph.students import edu_key, students_key
 from gateway.resources.memo import Resources
+from gateway.resources.writer import ResourceWriter
 from gateway.shared.upn import upn_problem
 from gateway.upstream.errors import (
     UpstreamBadRequest,
@@ -59,7 +59,6 @@ from gateway.upstream.errors import (
 
 log = logging.getLogger("go4graph.write")
 
-ROUTE = "record-session-mark"
 #: Marks that may carry minutes late: the present and late marks (the reference's own POST
 #: example records "/" with 10 minutes late; L and U are late before / after registers closed).
 MINUTES_CODES = frozenset({"/", "\\", "L", "U"})
@@ -246,15 +245,6 @@ AUDIT_DOWN = ("The audit log cannot be written, so this mark was not saved (noth
               "GO4Schools). Tell the gateway's operator; try again once the audit log works.")
 
 
-async def _forget_day(ctx: Context, res: Resources, year: int, day: dt.date) -> None:
-    """Drop the day's marks and the summary from the request memo and the shared cache."""
-    key = session_marks_key(year, day)
-    res.forget(key)
-    res.forget(summary_key(year))
-    await ctx.store.invalidate(res.tenant, key)
-    await ctx.store.invalidate(res.tenant, summary_key(year))
-
-
 async def _record(ctx: Context, audit: WriteAudit, res: Resources, window: Window,
                   row: SessionAttendanceInput, index: int | None,
                   gate: asyncio.Semaphore) -> dict[str, Any]:
@@ -275,18 +265,16 @@ async def _record(ctx: Context, audit: WriteAudit, res: Resources, window: Windo
         raise GatewayError("INTERNAL", AUDIT_DOWN, reason="Audit Unavailable") from None
     async with gate:
         try:
-            await ctx.services.upstreams.go4schools.post(
-                ROUTE, res.tenant.credential, {"academicYear": checked.year}, body)
+            # Posts and drops the day's marks and the summary from the memo and the shared
+            # cache (after a save, and after a POST whose outcome is unknown).
+            await ResourceWriter(ctx.store).record_session_mark(res, checked.year, body)
         except Exception as exc:
             err = _error(exc)
             unknown = err.extensions.get("outcome") == "unknown"
-            if unknown:  # it may have been saved: the read-back must show the upstream's truth
-                await _forget_day(ctx, res, checked.year, row.date)
             await audit.note("unknown" if unknown else "failed", problem=problem_of(err),
                              code=err.code, **fields)
             err.posted = True  # type: ignore[attr-defined]
             raise err from None
-    await _forget_day(ctx, res, checked.year, row.date)
     await audit.note("saved", **fields)
     return {"date": body["date"], "session": body["session"], "student_id": checked.student_id,
             "session_mark_id": body["session_mark_id"],

@@ -33,8 +33,7 @@ class Context:
     def resources_for(self, tenant: Tenant) -> Resources:
         res = self._resources.get(tenant.id)
         if res is None:
-            res = Resources(self.store, tenant, fresh=self.fresh,
-                            assembly=self.services.assembly_store)
+            res = Resources(self.store, tenant, fresh=self.fresh)
             self._resources[tenant.id] = res
         return res
 

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from gateway import clock
 from gateway.graph.errors import GatewayError, bad_input
 from gateway.resources.cache import CacheUnavailable, ResourceCache
 from gateway.resources.keys import ResourceKey
@@ -79,7 +80,7 @@ class IdempotencyStore:
         #: Requests of this process waiting for another's save of the same key (observable in tests).
         self.waiting = 0
         #: How a wait for another replica's save sleeps between looks.
-        self.sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
+        self.sleep: Callable[[float], Awaitable[Any]] = clock.sleep
 
     @classmethod
     def of(cls, services: Services) -> IdempotencyStore:

@@ -100,8 +100,3 @@ def client_address(headers: Mapping[str, str], peer: Any, trusted_hops: int) -> 
     # The nearest proxy appended the address it saw last; each trusted hop adds one entry.
     index = max(len(forwarded) - trusted_hops, 0)
     return forwarded[index][:64]
-
-
-def check_spec(spec: str) -> str:
-    parse(spec)  # raises ValueError for a spec it cannot read
-    return spec

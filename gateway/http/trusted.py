@@ -13,35 +13,16 @@ token cannot be used to run arbitrary queries over children's data.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
-import orjson
+from gateway.setting_values import load_manifest, sha256
+
+__all__ = ["TrustedDocumentError", "TrustedDocuments", "load_manifest", "manifest_for", "sha256"]
 
 
 class TrustedDocumentError(ValueError):
     """A request that names an unknown document, or sends free text when only trusted ones run."""
-
-
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def load_manifest(path: Path) -> dict[str, str]:
-    """Documents by sha256, from a JSON manifest or a folder of .graphql files (hashes checked)."""
-    if path.is_dir():
-        return {sha256(p.read_text()): p.read_text() for p in sorted(path.glob("*.graphql"))}
-    data = orjson.loads(path.read_bytes())
-    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-        raise ValueError("a trusted-documents manifest is a JSON object of sha256 -> document")
-    documents = {}
-    for digest, text in data.items():
-        key = str(digest).removeprefix("sha256:").lower()
-        if sha256(text) != key:
-            raise ValueError(f"manifest entry {key[:12]}… does not match its document's sha256")
-        documents[key] = text
-    return documents
 
 
 def manifest_for(files: list[Path]) -> dict[str, str]:

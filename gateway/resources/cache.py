@@ -24,12 +24,12 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import orjson
-from aiocache import RedisCache, SimpleMemoryCache
+from aiocache import RedisCache
 from aiocache.serializers import NullSerializer
 from redis.asyncio import BlockingConnectionPool
 from redis.exceptions import RedisError
 
-from gateway import metrics
+from gateway import clock, metrics
 from gateway.resources.keys import ResourceKey
 from gateway.resources.normalise import normalise
 from gateway.resources.redis_conn import tls_options
@@ -106,16 +106,34 @@ class ResourceCache(Protocol):
 
 
 class MemoryResourceCache:
-    """In-process cache of normalised tables (no serialisation: the table itself is kept)."""
+    """In-process cache of normalised tables (no serialisation: the table itself is kept).
+
+    Each entry keeps its expiry instant by ``gateway.clock``: a read past it is a miss (and
+    drops the entry), and expired entries are swept now and then as values are written."""
 
     name = "memory"
+    #: Seconds (by the clock) between sweeps of expired entries.
+    SWEEP_EVERY = 60.0
 
     def __init__(self) -> None:
-        self._cache = SimpleMemoryCache()
+        self._entries: dict[str, tuple[float, Table]] = {}  # key -> (expires at, table)
         self._tenants: set[str] = set()  # tenants written to (what a purge need look at)
+        self._swept = clock.monotonic()
+
+    def keys(self) -> list[str]:
+        """The cache keys held now, expired or not (tests)."""
+        return list(self._entries)
 
     async def get(self, tenant: Tenant, key: ResourceKey) -> Table | None:
-        return await self._cache.get(cache_key(tenant, key))  # type: ignore[no-any-return]
+        k = cache_key(tenant, key)
+        entry = self._entries.get(k)
+        if entry is None:
+            return None
+        if clock.monotonic() >= entry[0]:
+            if self._entries.get(k) is entry:
+                del self._entries[k]
+            return None
+        return entry[1]
 
     def encode(self, data: Any) -> Any:
         return None  # the table is kept, not the data
@@ -124,19 +142,24 @@ class MemoryResourceCache:
                   ttl: float) -> None:
         if ttl > 0:
             self._tenants.add(tenant.id)
-            await self._cache.set(cache_key(tenant, key), table, ttl=ttl)
+            now = clock.monotonic()
+            self._entries[cache_key(tenant, key)] = (now + ttl, table)
+            if now - self._swept >= self.SWEEP_EVERY:
+                self._swept = now
+                for k in [k for k, (expires, _) in self._entries.items() if now >= expires]:
+                    del self._entries[k]
 
     async def delete(self, tenant: Tenant, key: ResourceKey) -> None:
-        await self._cache.delete(cache_key(tenant, key))
+        self._entries.pop(cache_key(tenant, key), None)
 
     async def purge(self, tenant: Tenant) -> int:
         if tenant.id not in self._tenants:
             return 0
         self._tenants.discard(tenant.id)
         prefix = tenant_prefix(tenant)
-        keys = [k for k in list(self._cache._cache) if k.startswith(prefix)]
+        keys = [k for k in self._entries if k.startswith(prefix)]
         for k in keys:
-            await self._cache.delete(k)
+            del self._entries[k]
         return len(keys)
 
     async def lock(self, tenant: Tenant, key: ResourceKey, ttl: float) -> str | None:
@@ -149,7 +172,7 @@ class MemoryResourceCache:
         return True
 
     async def close(self) -> None:
-        await self._cache.clear()
+        self._entries.clear()
 
 
 # --- Redis -----------------------------------------------------------------------
@@ -167,6 +190,19 @@ local head = redis.call('GETRANGE', KEYS[1], 0, {STAMP_LEN - 1})
 if head == '' then return false end
 if head == ARGV[1] then return head end
 return redis.call('GET', KEYS[1])
+"""
+
+#: Takes the walk lock when it is free or its holder's expiry instant (after the last ':' of
+#: the value, wall seconds by the holder's ``gateway.clock``) is past by the caller's clock
+#: (ARGV[3]). Redis's PX only reclaims a forgotten lock; the decision is the gateway's clock's.
+_ACQUIRE = """
+local held = redis.call('GET', KEYS[1])
+if held then
+  local expires = tonumber(string.match(held, ':([^:]+)$'))
+  if expires == nil or expires > tonumber(ARGV[3]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
 """
 
 _RELEASE = """
@@ -253,12 +289,14 @@ class RedisResourceCache:
         self._client = self._cache.client
         self._get_if_changed = self._client.register_script(_GET_IF_CHANGED)
         self._release = self._client.register_script(_RELEASE)
+        self._acquire = self._client.register_script(_ACQUIRE)
         self.timeout = timeout
         #: Seconds the cache refuses at once after a failure, so no request waits on a dead Redis.
         self.retry_after = retry_after
         self._down_until = 0.0
         self._down = False
-        self._local: OrderedDict[str, tuple[bytes, Table]] = OrderedDict()
+        #: Local tables by key: (stamp, table, expiry instant by ``gateway.clock``).
+        self._local: OrderedDict[str, tuple[bytes, Table, float]] = OrderedDict()
         self._local_entries = local_entries
         #: Bumped by every local drop (invalidation, purge, outage): a read that saw it change
         #: while Redis answered does not remember the value it read.
@@ -274,10 +312,13 @@ class RedisResourceCache:
     # --- health --------------------------------------------------------------
 
     async def _call(self, op: Any, limit: float | None = None) -> Any:
-        if self._down and time.monotonic() < self._down_until:
+        if self._down and clock.monotonic() < self._down_until:
             op.close()  # never started: no round trip to a Redis that just failed
             raise CacheUnavailable("the Redis cache is backing off after a failure")
         limit = limit or self.timeout
+        # A Redis round trip's time limit is a measurement of real time (asyncio.wait's timeout
+        # runs on the event loop's clock, and LoopHeld measures the loop): ``time.monotonic``
+        # here, not ``gateway.clock``, whose manual form would never let a wait end.
         first = started = time.monotonic()
         held = self._held.now()
         task = asyncio.ensure_future(op)
@@ -313,7 +354,7 @@ class RedisResourceCache:
                         extra={"backend": self.name, "error": type(exc).__name__,
                                "retry_after": self.retry_after})
         self._down = True
-        self._down_until = time.monotonic() + self.retry_after
+        self._down_until = clock.monotonic() + self.retry_after
         self._drop_local()  # what another replica changes meanwhile cannot be checked
 
     def _recovered(self) -> None:
@@ -366,11 +407,20 @@ class RedisResourceCache:
         if local is not None and len(value) == STAMP_LEN:
             if self._local.get(k) is not local:
                 return None  # dropped or replaced meanwhile: a plain miss, never an error
+            if _expired(local[2]):
+                self._forget(k, local)
+                return None
             self._local.move_to_end(k)
             return local[1]
         stamp, body = bytes(value[:STAMP_LEN]), bytes(value[STAMP_LEN:])
         try:
-            table = normalise(key.route, self._decode(self.seal.open(body, k.encode() + stamp)))
+            plain, expires = self.seal.open_with_expiry(body, k.encode() + stamp)
+            if _expired(expires):
+                # Freshness is the gateway's decision, by its clock (Redis's own TTL, in real
+                # time, only reclaims the memory): past its expiry instant it is a plain miss.
+                self._forget(k, local)
+                return None
+            table = normalise(key.route, self._decode(plain))
         except (ValueError, zlib.error) as exc:
             sealed = isinstance(exc, SealError)  # forged, moved, another secret's, or replayed
             metrics.CACHE_REJECTED.labels(self.name, "seal" if sealed else "format").inc()
@@ -384,10 +434,10 @@ class RedisResourceCache:
             # Not when a write, an invalidation or another read changed the entry meanwhile
             # (which value is newer is Redis's to say, on the next read's stamp check), nor
             # when anything was dropped meanwhile: an invalidated value is never remembered.
-            self._remember(k, stamp, table)
+            self._remember(k, stamp, table, expires)
         return table
 
-    def _forget(self, k: str, seen: tuple[bytes, Table] | None) -> None:
+    def _forget(self, k: str, seen: tuple[bytes, Table, float] | None) -> None:
         """Drop the local entry for ``k`` only if it is still the one a read saw."""
         if seen is not None and self._local.get(k) is seen:
             del self._local[k]
@@ -409,12 +459,13 @@ class RedisResourceCache:
         stamp = os.urandom(STAMP_LEN // 2).hex().encode()
         # The marker first: no value is ever left where a purge would not look for it.
         await self._call(self._client.set(marker_key(tenant), b"1", px=int(MARKER_TTL * 1000)))
+        expires = clock.now() + ttl  # the expiry instant the seal carries too
         sealed = self.seal.seal(body, k.encode() + stamp, ttl)
         await self._call(self._cache.set(k, stamp + sealed, ttl=float(ttl)))
-        self._remember(k, stamp, table)
+        self._remember(k, stamp, table, expires)
 
-    def _remember(self, k: str, stamp: bytes, table: Table) -> None:
-        self._local[k] = (stamp, table)
+    def _remember(self, k: str, stamp: bytes, table: Table, expires: float) -> None:
+        self._local[k] = (stamp, table, expires)
         self._local.move_to_end(k)
         while len(self._local) > self._local_entries:
             self._local.popitem(last=False)
@@ -450,9 +501,10 @@ class RedisResourceCache:
     # --- the replicas' walk lock ----------------------------------------------
 
     async def lock(self, tenant: Tenant, key: ResourceKey, ttl: float) -> str | None:
-        token = os.urandom(8).hex()
-        taken = await self._call(self._client.set(lock_key(tenant, key), token, nx=True,
-                                                  px=max(1, int(ttl * 1000))))
+        now = clock.now()
+        token = f"{os.urandom(8).hex()}:{now + ttl!r}"  # the expiry instant travels with it
+        taken = await self._call(self._acquire(keys=[lock_key(tenant, key)],
+                                               args=[token, max(1, int(ttl * 1000)), repr(now)]))
         return token if taken else None
 
     async def unlock(self, tenant: Tenant, key: ResourceKey, token: str) -> None:
@@ -465,6 +517,11 @@ class RedisResourceCache:
             await self._client.aclose()
         except Exception:  # closing a pool to a dead Redis must not fail shutdown
             pass
+
+
+def _expired(expires: float) -> bool:
+    """Whether a value whose expiry instant is ``expires`` (0: none) has expired by the clock."""
+    return bool(expires) and expires <= clock.now()
 
 
 def build_cache(url: str, *, timeout: float = 1.0, seal: CacheSeal | None = None) -> ResourceCache:

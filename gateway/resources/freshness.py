@@ -27,13 +27,12 @@ import asyncio
 import logging
 import os
 import struct
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from redis.exceptions import RedisError
 
-from gateway import metrics
+from gateway import clock, metrics
 from gateway.resources.cache import NAMESPACE, CacheUnavailable, RedisResourceCache, ResourceCache
 from gateway.resources.flight import SingleFlight
 from gateway.resources.keys import ResourceKey
@@ -42,6 +41,7 @@ from gateway.resources.table import Table
 from gateway.resources.tenant import Tenant
 from gateway.upstream.errors import UpstreamError, UpstreamLimitExceeded, UpstreamUnauthorized
 from gateway.upstream.go4schools import GO4SchoolsClient
+from gateway.upstream.routes import GO4SCHOOLS, ROUTES
 
 log = logging.getLogger("go4graph.credentials")
 
@@ -82,7 +82,7 @@ class CredentialChecker:
     """Re-confirms tenants' keys with the upstream at most once per ``interval`` seconds."""
 
     def __init__(self, client: GO4SchoolsClient, cache: ResourceCache, *, interval: float,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = clock.now) -> None:
         self.client = client
         self.cache = cache
         self.interval = interval
@@ -247,7 +247,8 @@ class FreshCache:
         table = await self.inner.get(tenant, key)
         # Assembly's entries belong to its token (revalidated with Assembly once stale); the
         # school's key is confirmed by the GO4Schools reads every query starts with.
-        if table is None or key.route.startswith("assembly-") or await self.checker.confirm(tenant):
+        if table is None or ROUTES[key.route].source != GO4SCHOOLS \
+                or await self.checker.confirm(tenant):
             return table
         return None  # refused and purged: the walk that follows meets the 401
 
@@ -257,7 +258,7 @@ class FreshCache:
     async def set(self, tenant: Tenant, key: ResourceKey, data: Any, table: Table,
                   ttl: float) -> None:
         await self.inner.set(tenant, key, data, table, ttl)
-        if not key.route.startswith("assembly-"):  # Assembly's token proves nothing of the key
+        if ROUTES[key.route].source == GO4SCHOOLS:  # Assembly's token proves nothing of the key
             await self.checker.accepted(tenant)
 
     async def delete(self, tenant: Tenant, key: ResourceKey) -> None:

@@ -8,13 +8,15 @@ from gateway.upstream.routes import ROUTES
 
 
 class ResourceKey(NamedTuple):
-    """An upstream resource: a GET route, the academic year, and the route's one other parameter."""
+    """An upstream resource: a GET route, the academic year, and the route's one other
+    parameter (a path parameter, or else the route's optional query filter)."""
 
     route: str
     year: int | None = None
     arg: str | None = None
 
     def params(self) -> dict[str, object]:
+        """The route's path parameters."""
         route = ROUTES[self.route]
         values: dict[str, object] = {}
         for name in route.params:
@@ -23,6 +25,13 @@ class ResourceKey(NamedTuple):
             else:
                 values[name] = self.arg
         return values
+
+    def query(self) -> dict[str, str]:
+        """The route's query filter, when the argument fills it (not a path parameter)."""
+        route = ROUTES[self.route]
+        if route.query is None or self.arg is None or len(route.params) > ("academicYear" in route.params):
+            return {}
+        return {route.query: self.arg}
 
     def __str__(self) -> str:
         return ":".join(str(p) for p in self if p is not None)
@@ -56,6 +65,7 @@ def _key(route: str, year: int | None, arg: object) -> ResourceKey:
         raise ValueError(f"{route} is not a readable resource")
     if ("academicYear" in r.params) != (year is not None):
         raise ValueError(f"{route}: academic year {'needed' if year is None else 'not taken'}")
-    if (len(r.params) - ("academicYear" in r.params) > 0) != (arg is not None):
+    path_arg = len(r.params) - ("academicYear" in r.params) > 0
+    if (path_arg and arg is None) or (arg is not None and not path_arg and r.query is None):
         raise ValueError(f"{route}: wrong parameters")
     return ResourceKey(route, year, None if arg is None else str(arg))

@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from gateway.resources.keys import ResourceKey
 from gateway.resources.store import ResourceStore
 from gateway.resources.table import Table
 from gateway.resources.tenant import Tenant
-from gateway.upstream.errors import UpstreamError, UpstreamUnauthorized
-
-if TYPE_CHECKING:
-    from gateway.resources.assembly import AssemblyStore
+from gateway.upstream.errors import UpstreamError
 
 
 class NotLoaded(LookupError):
@@ -27,10 +23,8 @@ class NotLoaded(LookupError):
 class Resources:
     """The resources one request has loaded, by key."""
 
-    def __init__(self, store: ResourceStore, tenant: Tenant, *, fresh: bool = False,
-                 assembly: AssemblyStore | None = None) -> None:
+    def __init__(self, store: ResourceStore, tenant: Tenant, *, fresh: bool = False) -> None:
         self.store = store
-        self.assembly = assembly
         self.tenant = tenant
         self.fresh = fresh
         self._tables: dict[ResourceKey, Table] = {}
@@ -79,11 +73,7 @@ class Resources:
 
     async def _load(self, key: ResourceKey) -> Table:
         try:
-            source = self.assembly if key.route.startswith("assembly-") else self.store
-            if source is None:
-                raise UpstreamUnauthorized("Assembly is not configured", route=key.route,
-                                           source="Assembly")
-            loaded = await source.load(self.tenant, key, fresh=self.fresh)
+            loaded = await self.store.load(self.tenant, key, fresh=self.fresh)
         except UpstreamError as exc:
             self._errors[key] = exc
             raise

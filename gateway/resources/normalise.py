@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.resources.table import Row, Table
+from gateway.upstream.routes import ROUTES
 
 Normaliser = Callable[[Any], Table]
 
@@ -152,6 +153,19 @@ def _student_classes(data: Any) -> Table:
     return Table(rows)
 
 
+def conditional_envelope(items: Any, last_modified: str | None, fresh_until: float) -> dict[str, Any]:
+    """What the store caches for a conditional route: the rows, their Last-Modified (sent back
+    as If-Modified-Since once stale) and the instant they stop being fresh."""
+    return {"items": items, "last_modified": last_modified, "fresh_until": fresh_until}
+
+
+def _conditional(data: Any) -> Table:
+    data = data if isinstance(data, dict) else {}
+    return Table(_rows(data.get("items")), meta={"last_modified": data.get("last_modified"),
+                                                 "fresh_until": data.get("fresh_until", 0.0)})
+
+
+#: Every route's normaliser, registered here and nowhere else.
 NORMALISERS: dict[str, Normaliser] = {
     "school": _school,
     "markbooks": _markbooks,
@@ -172,6 +186,8 @@ NORMALISERS: dict[str, Normaliser] = {
     "medical-conditions": _medical,
     "timetables": _timetables,
     "student-classes": _student_classes,
+    # Conditional routes (Assembly's listings) are cached in their envelope.
+    **{route.name: _conditional for route in ROUTES.values() if route.conditional},
 }
 
 

@@ -28,7 +28,6 @@ import hashlib
 import hmac
 import os
 import struct
-import time
 from collections.abc import Callable, Sequence
 
 from cryptography.exceptions import InvalidTag
@@ -36,13 +35,17 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from gateway import clock
+from gateway.setting_values import MIN_SECRET, parse_secrets
+
+__all__ = ["MIN_SECRET", "CacheSeal", "SealError", "derive", "parse_secrets"]
+
 VERSION = b"\x01"
 KEY_ID_LEN, NONCE_LEN, TAG_LEN = 4, 12, 16
 _HEAD = len(VERSION) + KEY_ID_LEN + NONCE_LEN
 _EXPIRY = struct.Struct(">d")
 #: Seconds a sealed expiry may run behind this clock (replicas' clocks differ a little).
 CLOCK_SKEW = 30.0
-MIN_SECRET = 32
 #: The demo mode's public secret: its cache holds only the simulator's synthetic school.
 DEMO_SECRET = "go4graph-demo-school-synthetic-data-only-not-a-secret"
 
@@ -57,22 +60,10 @@ def derive(secret: str) -> bytes:
                 info=b"aes-256-gcm").derive(secret.strip().encode())
 
 
-def parse_secrets(value: str) -> list[str]:
-    """``GO4GRAPH_CACHE_SECRET``: one secret, or comma-separated ones (the first seals)."""
-    secrets = [s.strip() for s in value.split(",") if s.strip()]
-    if not secrets:
-        raise ValueError("empty")
-    for i, s in enumerate(secrets):
-        if len(s) < MIN_SECRET:
-            raise ValueError(f"secret {i + 1} is shorter than {MIN_SECRET} characters "
-                             f"(make one with 'openssl rand -base64 32')")
-    return secrets
-
-
 class CacheSeal:
     """Seals and opens cache values with the configured keys (the first one seals)."""
 
-    def __init__(self, secrets: Sequence[str], *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, secrets: Sequence[str], *, clock: Callable[[], float] = clock.now) -> None:
         if not secrets:
             raise ValueError("a cache seal needs at least one secret")
         self._keys: dict[bytes, AESGCM] = {}
@@ -101,7 +92,17 @@ class CacheSeal:
         return VERSION + kid + nonce + aead.encrypt(nonce, _EXPIRY.pack(expires) + value, aad)
 
     def open(self, sealed: bytes, aad: bytes) -> bytes:
-        """The value sealed to ``aad``; ``SealError`` for anything else (the content never shown)."""
+        """The value sealed to ``aad``; ``SealError`` for anything else (the content never shown),
+        including a value past its sealed expiry (beyond ``CLOCK_SKEW``)."""
+        value, expires = self.open_with_expiry(sealed, aad)
+        if expires and expires + CLOCK_SKEW < self.clock():
+            raise SealError("a cache value outlived its time to live")
+        return value
+
+    def open_with_expiry(self, sealed: bytes, aad: bytes) -> tuple[bytes, float]:
+        """The value sealed to ``aad`` and its sealed expiry instant (wall seconds; 0: none).
+
+        Whether it has expired is the caller's decision, by ``gateway.clock``."""
         if len(sealed) < _HEAD + _EXPIRY.size + TAG_LEN or sealed[:1] != VERSION:
             raise SealError("not a sealed cache value")
         aead = self._keys.get(bytes(sealed[1:1 + KEY_ID_LEN]))
@@ -112,6 +113,4 @@ class CacheSeal:
         except InvalidTag:
             raise SealError("a cache value failed authentication") from None
         (expires,) = _EXPIRY.unpack_from(plain)
-        if expires and expires + CLOCK_SKEW < self.clock():
-            raise SealError("a cache value outlived its time to live")
-        return plain[_EXPIRY.size:]
+        return plain[_EXPIRY.size:], float(expires)

@@ -14,29 +14,36 @@ many pages, and a walk stopped by the request's budget raises before anything is
 written. A walk shared by several requests runs under the budget of the one that
 started it; if that request's own deadline or cancellation ends it, the others
 start it again (``SingleFlight``) instead of failing with it.
+
+Every route of the one routes table goes through here, whatever its ``source``: an
+Assembly route is read with the school's Assembly token and cached under it as well as
+the school (a wrong token is never answered from what a right one fetched). A
+``conditional`` route's copy is kept past its freshness (``STALE_KEPT``); once stale, it
+is revalidated with If-Modified-Since and a 304 keeps it instead of downloading it again.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway import metrics
+from gateway import clock, metrics
 from gateway.resources.cache import CacheUnavailable, ResourceCache
 from gateway.resources.flight import SingleFlight
 from gateway.resources.keys import ResourceKey
-from gateway.resources.normalise import normalise
+from gateway.resources.normalise import conditional_envelope, normalise
 from gateway.resources.table import Table
 from gateway.resources.tenant import Tenant
-from gateway.resources.ttl import ttl_for
+from gateway.resources.ttl import STALE_KEPT, ttl_for
 from gateway.upstream import budget
+from gateway.upstream.answers import Fetched, NotModified
+from gateway.upstream.assembly import AssemblyClient
 from gateway.upstream.errors import UpstreamProtocolError, UpstreamUnauthorized
 from gateway.upstream.go4schools import GO4SchoolsClient
+from gateway.upstream.routes import ASSEMBLY, GO4SCHOOLS, ROUTES
 
 log = logging.getLogger("go4graph.resources")
 
@@ -70,6 +77,16 @@ class Loaded:
     pages: int  # upstream pages walked for it (0: served from the cache)
 
 
+def _fresh(key: ResourceKey, table: Table | None) -> bool:
+    """A cached table that may be served as it is (a conditional route's only until stale)."""
+    if table is None:
+        return False
+    if not ROUTES[key.route].conditional:
+        return True
+    meta = table.meta if isinstance(table.meta, dict) else {}
+    return clock.now() < float(meta.get("fresh_until") or 0.0)
+
+
 @dataclass
 class ResourceStore:
     client: GO4SchoolsClient
@@ -77,28 +94,51 @@ class ResourceStore:
     ttl_overrides: dict[str, float] = field(default_factory=dict)
     #: How long one replica's walk lock lasts, and so how long others wait for its result.
     lock_timeout: float = 10.0
+    #: The Assembly Platform client (routes whose source is Assembly); None: not configured.
+    assembly: AssemblyClient | None = None
+    #: Stale copies revalidated by a 304 (for tests; ``go4graph_revalidations`` counts too).
+    revalidated: int = 0
     _flight: _Flight = field(default_factory=_Flight)
     #: Loads under way per (tenant, resource): what an invalidation marks stale.
     _loading: dict[tuple[str, ResourceKey], set[_Load]] = field(default_factory=dict)
 
+    def serves(self, source: str) -> bool:
+        """Whether routes of ``source`` can be read (Assembly only when it is configured)."""
+        return source == GO4SCHOOLS or (source == ASSEMBLY and self.assembly is not None)
+
+    def _owner(self, tenant: Tenant, key: ResourceKey) -> Tenant:
+        """Whose credential reads ``key``, and under whom it is cached."""
+        route = ROUTES[key.route]
+        if route.source == GO4SCHOOLS:
+            return tenant
+        if self.assembly is None or tenant.assembly is None:
+            raise UpstreamUnauthorized("no Assembly token is configured for this school",
+                                       route=key.route, source=route.source_title)
+        # Cached per Assembly token as well as per school: a wrong token must never be
+        # answered from what a right one fetched.
+        return Tenant(tenant.assembly, school_code=f"assembly/{tenant.id}")
+
     async def load(self, tenant: Tenant, key: ResourceKey, *, fresh: bool = False) -> Loaded:
+        tenant = self._owner(tenant, key)
+        conditional = ROUTES[key.route].conditional
         # Registered before the first await: an invalidation (a write) of this resource while
         # the load is under way makes what it read before the write unfit to cache or to count
         # as a hit.
         this, slot = _Load(), (tenant.id, key)
         self._loading.setdefault(slot, set()).add(this)
         current = _LOAD.set(this)
+        stale: Table | None = None  # a conditional route's copy past its freshness
         try:
-            if not fresh:
+            if not fresh or conditional:  # no-cache still revalidates rather than downloads
                 cached = await self._cached(tenant, key)
-                if cached is not None and not this.stale:
+                if not fresh and _fresh(key, cached) and not this.stale:
                     metrics.CACHE_EVENTS.labels(key.route, "hit").inc()
+                    assert cached is not None
                     return Loaded(cached, 0)
-                metrics.CACHE_EVENTS.labels(key.route, "miss").inc()
-            else:
-                metrics.CACHE_EVENTS.labels(key.route, "bypass").inc()
-            loaded, led = await self._flight.run(slot,
-                                                 lambda: self._shared_walk(tenant, key, fresh))
+                stale = cached if conditional and not this.stale else None
+            metrics.CACHE_EVENTS.labels(key.route, "bypass" if fresh else "miss").inc()
+            loaded, led = await self._flight.run(
+                slot, lambda: self._shared_walk(tenant, key, fresh, stale))
             return loaded if led else Loaded(loaded.table, 0)
         finally:
             _LOAD.reset(current)
@@ -108,13 +148,15 @@ class ResourceStore:
                 if not loads:
                     del self._loading[slot]
 
-    async def _shared_walk(self, tenant: Tenant, key: ResourceKey, fresh: bool) -> Loaded:
+    async def _shared_walk(self, tenant: Tenant, key: ResourceKey, fresh: bool,
+                           stale: Table | None) -> Loaded:
         """Walk under the replicas' lock; wait for another replica's walk when it holds it."""
         token = await self._lock(tenant, key)
         if token and not fresh:
             # Another replica may have finished its walk between our cache miss and our lock.
             cached = await self._cached(tenant, key)
-            if cached is not None:
+            if _fresh(key, cached):
+                assert cached is not None
                 await self._unlock(tenant, key, token)
                 metrics.CACHE_EVENTS.labels(key.route, "replica").inc()
                 return Loaded(cached, 0)
@@ -125,21 +167,23 @@ class ResourceStore:
             left = request.remaining() if request is not None else None
             if left is not None:
                 wait = min(wait, left)
-            deadline = time.monotonic() + wait
+            deadline = clock.monotonic() + wait
             pause = POLL_FIRST
-            while time.monotonic() < deadline:
-                await asyncio.sleep(pause)
+            while clock.monotonic() < deadline:
+                await clock.sleep(pause)
                 pause = min(pause * 2, POLL_MAX)
                 if not fresh:  # a fresh read waits for the holder's new value, not the old one
                     cached = await self._cached(tenant, key)
-                    if cached is not None:
+                    if _fresh(key, cached):
+                        assert cached is not None
                         metrics.CACHE_EVENTS.labels(key.route, "replica").inc()
                         return Loaded(cached, 0)
                 token = await self._lock(tenant, key)
                 if token is not None:
                     # The holder finished (or gave up): its value, if any, was written first.
                     cached = await self._cached(tenant, key)
-                    if cached is not None:
+                    if _fresh(key, cached):
+                        assert cached is not None
                         await self._unlock(tenant, key, token)
                         metrics.CACHE_EVENTS.labels(key.route, "replica").inc()
                         return Loaded(cached, 0)
@@ -147,32 +191,64 @@ class ResourceStore:
             if request is not None:
                 request.check_deadline(key.route)  # out of time: LIMIT_EXCEEDED, not a late walk
         try:
-            return await self._walk(tenant, key)
+            return await self._walk(tenant, key, stale)
         finally:
             if token:
                 await self._unlock(tenant, key, token)
 
-    async def _walk(self, tenant: Tenant, key: ResourceKey) -> Loaded:
+    async def _fetch(self, tenant: Tenant, key: ResourceKey,
+                     stale: Table | None) -> Fetched | NotModified:
+        route = ROUTES[key.route]
+        query = key.query()
+        if route.source == ASSEMBLY:
+            assert self.assembly is not None  # _owner refused the load otherwise
+            meta = stale.meta if stale is not None and isinstance(stale.meta, dict) else {}
+            return await self.assembly.fetch(key.route, tenant.credential, key.params(),
+                                             query or None,
+                                             if_modified_since=meta.get("last_modified"))
+        if query:
+            return await self.client.fetch(key.route, tenant.credential, key.params(), query)
+        return await self.client.fetch(key.route, tenant.credential, key.params())
+
+    async def _walk(self, tenant: Tenant, key: ResourceKey, stale: Table | None = None) -> Loaded:
+        route = ROUTES[key.route]
         try:
-            fetched = await self.client.fetch(key.route, tenant.credential, key.params())
+            answer = await self._fetch(tenant, key, stale)
         except UpstreamUnauthorized:
-            await self.purge(tenant)
+            if route.source == GO4SCHOOLS:  # an Assembly token's refusal revokes no school key
+                await self.purge(tenant)
             raise
         ttl = ttl_for(key, self.ttl_overrides)
+        keep = ttl
+        if isinstance(answer, NotModified):
+            if stale is None:
+                raise UpstreamProtocolError(f"{key.route} answered 304 to an unconditional GET",
+                                            route=key.route, source=route.source_title)
+            self.revalidated += 1
+            raw: Any = conditional_envelope(stale.rows, answer.last_modified
+                                            or stale.meta.get("last_modified"), clock.now() + ttl)
+            pages = 1
+        elif route.conditional:
+            raw = conditional_envelope(answer.data, answer.last_modified, clock.now() + ttl)
+            pages = answer.pages
+        else:
+            raw, pages = answer.data, answer.pages
+        if route.conditional and ttl > 0:
+            keep = ttl + STALE_KEPT  # kept stale for revalidation
         # Encoded before normalising: normalisers may rewrite the upstream rows in place.
-        data = self.cache.encode(fetched.data) if ttl > 0 else None
+        data = self.cache.encode(raw) if keep > 0 else None
         try:
-            table = normalise(key.route, fetched.data)
+            table = normalise(key.route, raw)
         except (AttributeError, KeyError, TypeError, ValueError):
             # Rows the tolerant reader still cannot read: an upstream fault, and nothing is cached.
             raise UpstreamProtocolError(f"{key.route} answered rows that cannot be read",
                                         route=key.route) from None
-        if ttl > 0:
+        if keep > 0:
             try:
-                await self._store(tenant, key, data, table, ttl)
+                await self._store(tenant, key, data, table, keep)
             except Exception as exc:
                 self._cache_failed("write", key, exc)
-        return Loaded(table, fetched.pages)
+        return Loaded(table, pages)
 
     async def _cached(self, tenant: Tenant, key: ResourceKey) -> Table | None:
         try:

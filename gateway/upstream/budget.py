@@ -26,11 +26,11 @@ How the upstream layer uses it (``caller.UpstreamCaller``):
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from gateway import clock
 from gateway.upstream.errors import UpstreamLimitExceeded
 
 
@@ -45,7 +45,7 @@ class RequestBudget:
     __slots__ = ("deadline", "max_calls", "calls", "timeout", "parent", "_clock")
 
     def __init__(self, *, timeout: float | None = None, max_calls: int | None = None,
-                 clock: Callable[[], float] = time.monotonic,
+                 clock: Callable[[], float] = clock.monotonic,
                  parent: RequestBudget | None = None) -> None:
         self._clock = clock
         self.timeout = timeout

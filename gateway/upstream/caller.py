@@ -24,7 +24,7 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception, wait_exponential_jitter
 from tenacity.wait import wait_base
 
-from gateway import metrics, tracing
+from gateway import clock, metrics, tracing
 from gateway.upstream import budget
 from gateway.upstream.errors import (
     UpstreamError,
@@ -66,7 +66,7 @@ class CircuitBreaker:
     """
 
     def __init__(self, source: str, failures: int, reset: float, *,
-                 clock: Callable[[], float] = time.monotonic,
+                 clock: Callable[[], float] = clock.monotonic,
                  on_change: Callable[[bool], None] | None = None) -> None:
         self.source, self._limit, self._reset = source, failures, reset
         self._clock = clock
@@ -153,7 +153,7 @@ class TenantGates:
     """
 
     def __init__(self, source: str, policy: CallPolicy, *, concurrency: int, max_tenants: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = clock.monotonic) -> None:
         self.source = source
         self._policy = policy
         self._concurrency = max(concurrency, 1)
@@ -240,7 +240,7 @@ def retry_after_seconds(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(when.timestamp() - time.time(), 0.0)
+    return max(when.timestamp() - clock.now(), 0.0)
 
 
 class UpstreamCaller:
@@ -256,7 +256,7 @@ class UpstreamCaller:
 
     def __init__(self, http: httpx.AsyncClient, *, source: str, policy: CallPolicy,
                  semaphore: asyncio.Semaphore, tenant_concurrency: int | None = None,
-                 max_tenants: int = 1000, clock: Callable[[], float] = time.monotonic) -> None:
+                 max_tenants: int = 1000, clock: Callable[[], float] = clock.monotonic) -> None:
         self._http = http
         self.source = source
         self._policy = policy
@@ -285,20 +285,20 @@ class UpstreamCaller:
         if left is not None:
             return left
         timeout, _ = self._timeouts()
-        return timeout * max(self._policy.retries, 1) - (time.monotonic() - started)
+        return timeout * max(self._policy.retries, 1) - (clock.monotonic() - started)
 
     def _longest_wait(self, attempt: int, exc: BaseException | None) -> float:
         if isinstance(exc, UpstreamRateLimited) and exc.retry_after is not None:
             return max(exc.retry_after, 0.0)
         p = self._policy
-        return min(p.backoff * 2 ** (attempt - 1) + p.backoff, p.backoff_max)
+        return min(p.backoff * 2.0 ** (attempt - 1) + p.backoff, p.backoff_max)
 
     async def call(self, method: str, url: str, *, route: str, headers: dict[str, str],
                    params: dict[str, str] | None = None, json_body: bytes | None = None,
                    ok: tuple[int, ...] = (200,), tenant: str = "") -> Answer:
         """One logical call, retried when that is safe; raises an ``UpstreamError``."""
         is_write = method != "GET"
-        started = time.monotonic()
+        started = clock.monotonic()
         gate = self.gates.get(tenant)
 
         def retryable(exc: BaseException) -> bool:
@@ -321,6 +321,7 @@ class UpstreamCaller:
 
         retrying = AsyncRetrying(stop=stop, wait=self._wait,
                                  retry=retry_if_exception(retryable), reraise=True,
+                                 sleep=clock.sleep,
                                  before_sleep=lambda rs: self._note_retry(route, rs))
         gate.active += 1
         try:

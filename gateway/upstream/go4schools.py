@@ -4,25 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from gateway.shared.secrets import Credential
+from gateway.upstream.answers import Fetched
 from gateway.upstream.caller import UpstreamCaller
 from gateway.upstream.errors import UpstreamProtocolError
-from gateway.upstream.routes import ROUTES, Route
+from gateway.upstream.routes import GO4SCHOOLS, ROUTES, Route
+
+__all__ = ["Fetched", "GO4SchoolsClient"]
 
 log = logging.getLogger("go4graph.upstream")
-
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    """A whole upstream resource: the items of every page (or the object), and how many pages it took."""
-
-    data: Any
-    pages: int
 
 
 class GO4SchoolsClient:
@@ -49,8 +43,8 @@ class GO4SchoolsClient:
                     query: Mapping[str, str] | None = None) -> Fetched:
         """The whole resource: walks ``cursor``/``has_more`` to the end for paged routes."""
         route = ROUTES[route_name]
-        if route.method != "GET":
-            raise ValueError(f"{route_name} is not a GET route")
+        if route.method != "GET" or route.source != GO4SCHOOLS:
+            raise ValueError(f"{route_name} is not a GO4Schools GET route")
         url = self._base + route.path(**dict(params or {}))
         headers = _headers(credential)
         tenant = credential.fingerprint

@@ -1,9 +1,11 @@
-"""The one table of GO4Schools routes: every upstream path lives here and nowhere else.
+"""The one table of upstream routes: every upstream path lives here and nowhere else.
 
 Code refers to a route by its name (``ROUTES["marks"]``); a path that turns out
-to be wrong is corrected in this table alone. Four paths are missing from the
-reference (school, parental contacts, parent and staff accounts); DESIGN.md
-gives the assumed ones used below.
+to be wrong is corrected in this table alone. Each route names its ``source``:
+GO4Schools (``/customer/v1``, cursor paging) or the Assembly Platform (page/per_page
+paging, conditional GETs); code branches on that column, never on a route's name.
+Four GO4Schools paths are missing from the reference (school, parental contacts,
+parent and staff accounts); DESIGN.md gives the assumed ones used below.
 """
 
 from __future__ import annotations
@@ -13,14 +15,19 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import quote
 
-Paging = Literal["none", "cursor"]
+Paging = Literal["none", "cursor", "page"]
+Source = Literal["go4schools", "assembly"]
+GO4SCHOOLS: Source = "go4schools"
+ASSEMBLY: Source = "assembly"
+#: How each source is named in messages, metrics and errors.
+SOURCE_TITLES: dict[str, str] = {GO4SCHOOLS: "GO4Schools", ASSEMBLY: "Assembly"}
 
 _PARAM = re.compile(r"{(\w+)}")
 
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """One upstream endpoint: its name, template, permission claim and paging style."""
+    """One upstream endpoint: its name, template, permission claim, paging style and source."""
 
     name: str
     template: str
@@ -33,6 +40,12 @@ class Route:
     items_key: str | None = None
     #: The upstream module a 403 "Module Disabled" refers to (for messages and docs).
     module: str = ""
+    source: Source = GO4SCHOOLS
+    #: An optional query parameter a resource key's argument may fill (a filter).
+    query: str | None = None
+    #: Answers carry Last-Modified and honour If-Modified-Since: a stale cached copy is
+    #: revalidated (a 304 keeps it) instead of downloaded again.
+    conditional: bool = False
     params: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -41,6 +54,10 @@ class Route:
     @property
     def paged(self) -> bool:
         return self.paging == "cursor"
+
+    @property
+    def source_title(self) -> str:
+        return SOURCE_TITLES[self.source]
 
     def path(self, **values: object) -> str:
         """The concrete path for these parameter values (each one URL-quoted)."""
@@ -196,10 +213,24 @@ _TABLE: tuple[Route, ...] = (
           "students.timetable.read", "GET Student Classes",
           "Which students are linked to which timetabled classes.",
           paging="cursor", items_key="student_classes", module="Timetable"),
+    # --- Assembly Platform (year groups) --------------------------------------
+    Route("assembly-year-groups", "/year_groups", "school", "List Year Groups",
+          "The school's year groups (by default of its current academic year), in name order.",
+          paging="page", module="Year Groups", source=ASSEMBLY, query="year_code",
+          conditional=True),
+    Route("assembly-year-group", "/year_groups/{group_id}", "school", "View a Year Group",
+          "One year group by its Assembly id, with the ids of its students.",
+          module="Year Groups", source=ASSEMBLY),
+    Route("assembly-year-group-students", "/year_groups/{group_id}/students", "students",
+          "List Students for Year Group", "The students of one year group.",
+          paging="page", module="Year Groups", source=ASSEMBLY, conditional=True),
 )
 
 ROUTES: dict[str, Route] = {r.name: r for r in _TABLE}
 if len(ROUTES) != len(_TABLE):  # pragma: no cover - guards the table itself
     raise RuntimeError("duplicate route name in the routes table")
 
-GET_ROUTES: tuple[Route, ...] = tuple(r for r in _TABLE if r.method == "GET")
+#: GO4Schools' readable routes (the customer API's GET endpoints); filter ``ROUTES`` by
+#: ``source`` for Assembly's.
+GET_ROUTES: tuple[Route, ...] = tuple(r for r in _TABLE
+                                      if r.method == "GET" and r.source == GO4SCHOOLS)

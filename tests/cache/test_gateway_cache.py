@@ -7,12 +7,14 @@ cursor) and the pages after it. Counting first pages counts walks.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from gateway import metrics
+from gateway import clock, metrics
+from gateway.clock import ManualClock
 from gateway.graph.base import rk
 from gateway.resources.cache import NAMESPACE
 from gateway.simulator import DEMO_KEY, SECOND_KEY, Simulator
@@ -100,16 +102,18 @@ async def test_replicas_sharing_redis_do_not_stampede(
 
 
 async def test_ttl_expiry_causes_a_refetch(make_gateway: Callable[..., Gateway], cache_url: str) -> None:
-    # Long enough that two queries fit inside it on a loaded CI machine.
-    gw = make_gateway(cache_url=cache_url, cache_ttls={"students": 1.5})
-    await gw.gql(QUERY)
-    await gw.gql(QUERY)
-    assert walks(gw.sim, "students") == 1
-    await asyncio.sleep(2.0)
-    data = await gw.gql(QUERY)
-    assert len(student_ids(data)) == 240
-    assert walks(gw.sim, "students") == 2
-    assert walks(gw.sim, "school") == 1  # six hours by default: still cached
+    # The gateway's clock, not the machine's, decides expiry (Redis's own TTL only reclaims).
+    with clock.installed(ManualClock(time.time())) as now:
+        gw = make_gateway(cache_url=cache_url, cache_ttls={"students": 10})
+        await gw.gql(QUERY)
+        now.advance(9.9)
+        await gw.gql(QUERY)
+        assert walks(gw.sim, "students") == 1
+        now.advance(0.2)
+        data = await gw.gql(QUERY)
+        assert len(student_ids(data)) == 240
+        assert walks(gw.sim, "students") == 2
+        assert walks(gw.sim, "school") == 1  # six hours by default: still cached
 
 
 async def test_a_ttl_of_zero_never_caches(make_gateway: Callable[..., Gateway], cache_url: str) -> None:

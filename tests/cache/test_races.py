@@ -68,7 +68,7 @@ class Hold:
             name = "_call"
         else:
             assert isinstance(cache, MemoryResourceCache)
-            inner = cache._cache
+            inner = cache  # its lookup has no await inside: hold right after it
             original = inner.get
             name = "get"
 
@@ -105,7 +105,7 @@ class Caches:
         if self.server is None:
             return
         assert isinstance(self.cache, RedisResourceCache)
-        for k, (stamp, _) in self.cache._local.items():
+        for k, (stamp, _, _) in self.cache._local.items():
             reply = self.server.command("GETRANGE", k, "0", str(STAMP_LEN - 1))
             assert stamp in reply, f"{k}: local stamp {stamp!r}, Redis {reply!r}"
 

@@ -7,16 +7,21 @@ real Redis, over a scripted upstream that counts and can stall or fail walks.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 
+from gateway import clock, metrics
+from gateway.clock import ManualClock
 from gateway.resources.cache import ResourceCache, build_cache
 from gateway.resources.keys import ResourceKey
 from gateway.resources.store import ResourceStore
 from gateway.resources.tenant import Tenant
+from gateway.setting_values import DEFAULT_TTLS
 from gateway.shared.secrets import Credential
+from gateway.upstream.answers import NotModified
 from gateway.upstream.errors import UpstreamServerError, UpstreamUnauthorized
 from gateway.upstream.go4schools import Fetched
 from tests.cache.redis_server import RedisServer
@@ -205,13 +210,86 @@ async def test_a_refused_key_purges_its_tenant(cache_url: str) -> None:
 async def test_ttl_overrides_apply(cache_url: str) -> None:
     upstream = ScriptedUpstream()
     cache = build_cache(cache_url)
-    store = ResourceStore(upstream, cache, ttl_overrides={"students": 0.2})  # type: ignore[arg-type]
+    store = ResourceStore(upstream, cache, ttl_overrides={"students": 30})  # type: ignore[arg-type]
     try:
-        await store.load(TENANT, KEY)
-        await store.load(TENANT, KEY)
-        assert upstream.calls == 1
-        await asyncio.sleep(0.3)
-        await store.load(TENANT, KEY)
-        assert upstream.calls == 2
+        with clock.installed(ManualClock(time.time())) as now:
+            await store.load(TENANT, KEY)
+            now.advance(29)
+            await store.load(TENANT, KEY)
+            assert upstream.calls == 1
+            now.advance(2)
+            await store.load(TENANT, KEY)
+            assert upstream.calls == 2
     finally:
         await cache.close()
+
+
+# --- Assembly through the same store (issue 14 item 5) ---------------------------------------
+
+ASSEMBLY_TOKEN = Credential("store-test-assembly-token")
+WITH_ASSEMBLY = Tenant(Credential("store-test-key-3"), school_code="S3", assembly=ASSEMBLY_TOKEN)
+GROUPS = ResourceKey("assembly-year-groups")
+
+
+class ScriptedAssembly:
+    """Answers year groups with a Last-Modified; a request with If-Modified-Since gets a 304."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, str] | None, str | None]] = []
+
+    async def fetch(self, route: str, token: Credential, params: Any = None, query: Any = None, *,
+                    if_modified_since: str | None = None) -> Fetched | NotModified:
+        assert token is ASSEMBLY_TOKEN  # read with the Assembly token, never the school key
+        self.calls.append((route, query, if_modified_since))
+        if if_modified_since:
+            return NotModified(if_modified_since)
+        return Fetched([{"id": 1, "code": "10"}], 1, "Mon, 13 Mar 2017 20:00:00 GMT")
+
+
+class BrokenCache:
+    """A cache whose every operation fails (an outage)."""
+
+    name = "broken"
+
+    def encode(self, data: Any) -> Any:
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        async def fail(*args: Any, **kwargs: Any) -> Any:
+            raise ConnectionError("cache down")
+        return fail
+
+
+def cache_errors(name: str) -> float:
+    return metrics.REGISTRY.get_sample_value("go4graph_cache_errors_total", {"backend": name}) or 0.0
+
+
+async def test_assembly_routes_go_through_the_one_store_and_revalidate(cache_url: str) -> None:
+    assembly = ScriptedAssembly()
+    cache = build_cache(cache_url)
+    store = ResourceStore(ScriptedUpstream(), cache, assembly=assembly)  # type: ignore[arg-type]
+    try:
+        with clock.installed(ManualClock(time.time())) as now:
+            first = await store.load(WITH_ASSEMBLY, GROUPS)
+            assert first.table.rows == [{"id": 1, "code": "10"}] and first.pages == 1
+            assert (await store.load(WITH_ASSEMBLY, GROUPS)).pages == 0  # fresh: the cache
+            now.advance(DEFAULT_TTLS["assembly-year-groups"] + 1)
+            again = await store.load(WITH_ASSEMBLY, GROUPS)  # stale: If-Modified-Since, a 304
+            assert again.table.rows == first.table.rows and store.revalidated == 1
+            assert assembly.calls[-1][2] == "Mon, 13 Mar 2017 20:00:00 GMT"
+            filtered = await store.load(WITH_ASSEMBLY, ResourceKey("assembly-year-groups", None, "10"))
+            assert filtered.pages == 1 and assembly.calls[-1][1] == {"year_code": "10"}
+        with pytest.raises(UpstreamUnauthorized):  # no Assembly token: refused, nothing sent
+            await store.load(TENANT, GROUPS)
+        assert len(assembly.calls) == 3
+    finally:
+        await cache.close()
+
+
+async def test_assembly_cache_failures_are_counted_like_every_route() -> None:
+    assembly = ScriptedAssembly()
+    store = ResourceStore(ScriptedUpstream(), BrokenCache(), assembly=assembly)  # type: ignore[arg-type]
+    before = cache_errors("broken")
+    loaded = await store.load(WITH_ASSEMBLY, GROUPS)  # answered from Assembly all the same
+    assert loaded.table.rows == [{"id": 1, "code": "10"}]
+    assert cache_errors("broken") >= before + 2  # the read and the write, at least
