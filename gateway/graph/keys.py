@@ -79,27 +79,41 @@ class Keyed:
 
     of: Callable[[Any, Sequence[Any], dict[str, Any]], KeyList]
     static: bool = False
+    #: The routes whose keys ``of`` makes (their data categories are the field's).
+    routes: tuple[str, ...] = ()
 
     def keys(self, scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> KeyList:
         return self.of(scope, parents, args)
 
 
-def per_parent(of: Callable[[Any], Iterable[ResourceKey]]) -> Keyed:
-    """Keys that each parent names (``of(parent)``), de-duplicated across the batch."""
+def per_parent(of: Callable[[Any], Iterable[ResourceKey]], *routes: str) -> Keyed:
+    """Keys that each parent names (``of(parent)``), de-duplicated across the batch; ``routes``
+    are the routes they belong to."""
 
     def keys(scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> list[ResourceKey]:
         return list(dict.fromkeys(k for p in parents for k in of(p)))
 
-    return Keyed(keys)
+    return Keyed(keys, routes=routes)
 
 
-def by_args(of: Callable[..., Iterable[ResourceKey]]) -> Keyed:
+def by_args(of: Callable[..., Iterable[ResourceKey]], *routes: str) -> Keyed:
     """Keys that follow from the year and the field's arguments: ``of(year, **args)``."""
 
     def keys(scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> Iterable[ResourceKey]:
         return of(scope.year, **args)
 
-    return Keyed(keys, static=True)
+    return Keyed(keys, static=True, routes=routes)
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolArgRoute:
+    """A route with one resource per value of its one parameter, whatever the year (Assembly's
+    year groups, by ``year_code`` filter or by id)."""
+
+    route: str
+
+    def __call__(self, arg: Any = None) -> ResourceKey:
+        return _arg_key(self.route, None, arg)
 
 
 @lru_cache(maxsize=4096)
@@ -108,7 +122,7 @@ def _year_key(route: str, year: int | None) -> ResourceKey:
 
 
 @lru_cache(maxsize=4096)
-def _arg_key(route: str, year: int, arg: Any) -> ResourceKey:
+def _arg_key(route: str, year: int | None, arg: Any) -> ResourceKey:
     return key(route, year, arg)
 
 
@@ -164,3 +178,7 @@ BEHAVIOUR_EVENT_TYPES = YearRoute("behaviour-event-types")
 BEHAVIOUR_CLASSIFICATIONS = YearRoute("behaviour-classifications")
 IMMEDIATE_ACTIONS = YearRoute("immediate-actions")
 FOLLOW_UP_ACTIONS = YearRoute("follow-up-actions")
+
+ASSEMBLY_YEAR_GROUPS = SchoolArgRoute("assembly-year-groups")                 # by year_code filter
+ASSEMBLY_YEAR_GROUP = SchoolArgRoute("assembly-year-group")                   # by Assembly id
+ASSEMBLY_YEAR_GROUP_STUDENTS = SchoolArgRoute("assembly-year-group-students")  # by Assembly id

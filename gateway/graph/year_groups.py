@@ -11,16 +11,19 @@ Assembly's ``year_code`` filter; ``assemblyYearGroup(id:)`` is Assembly's "View 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from gateway.graph.base import parse_id, read, to_date, to_datetime, to_id
-from gateway.graph.context import Info
+from gateway.graph import keys
+from gateway.graph.base import parse_id, to_date, to_datetime, to_id
+from gateway.graph.categories import Category
+from gateway.graph.claims import EDU_CLAIM
 from gateway.graph.errors import bad_input
-from gateway.graph.plan import Scope, planned
+from gateway.graph.relation import Record, relation, rows_by
+from gateway.graph.row import Row, YearScoped, column
 from gateway.resources.keys import ResourceKey
-from gateway.resources.keys import key as rk
 from gateway.resources.memo import Resources
 from gateway.upstream.errors import UpstreamError
 from gateway.upstream.routes import ASSEMBLY as ASSEMBLY_SOURCE
@@ -29,68 +32,67 @@ if TYPE_CHECKING:
     from gateway.graph.students import Student
 
 StudentRef = Annotated["Student", strawberry.lazy("gateway.graph.students")]
-EDU_CLAIM = " Needs the Students-Education Details (students.education.read) permission."
 ASSEMBLY = (" From Assembly (needs a school-scoped Assembly token with the school scope); null "
             "when Assembly is not configured for this school or for other than its current year.")
-
-
-def groups_key(year_code: str | None = None) -> ResourceKey:
-    """List Year Groups, filtered by Assembly's ``year_code`` when one is given."""
-    return rk("assembly-year-groups", None, year_code or None)
-
-
-def group_key(group_id: Any) -> ResourceKey:
-    """View a Year Group: one group by its Assembly id."""
-    return rk("assembly-year-group", None, group_id)
-
-
-def group_students_key(group_id: Any) -> ResourceKey:
-    return rk("assembly-year-group-students", None, group_id)
+_GROUPS, _GROUP, _GROUP_STUDENTS = (keys.ASSEMBLY_YEAR_GROUPS.route, keys.ASSEMBLY_YEAR_GROUP.route,
+                                    keys.ASSEMBLY_YEAR_GROUP_STUDENTS.route)
 
 
 def _year_group_sort(code: str) -> tuple[int, str]:
     return (int(code), code) if code.isdigit() else (999, code)
 
 
-def _edu(year: int) -> ResourceKey:
-    from gateway.graph.students import edu_key
-
-    return edu_key(year)
-
-
-def _students(year: int) -> ResourceKey:
-    from gateway.graph.students import students_key
-
-    return students_key(year)
-
-
 @strawberry.type(description="A student as Assembly lists them, when no GO4Schools student has their UPN.")
-class AssemblyStudent:
-    raw: strawberry.Private[dict]
+class AssemblyStudent(Row):
+    assembly_id: strawberry.ID = column("id", "Assembly's id for the student (not a GO4Schools id).",
+                                        convert=lambda v: strawberry.ID(str(v)))
+    upn: str | None = column("upn", "The student's UPN as Assembly holds it.", category=Category.UPN)
+    first_name: str | None = column("first_name", "First name.")
+    middle_name: str | None = column("middle_name", "Middle name.")
+    last_name: str | None = column("last_name", "Last name.")
+    dob: dt.date | None = column("dob", "Date of birth.", convert=to_date, category=Category.DEMOGRAPHIC)
 
-    @strawberry.field(description="Assembly's id for the student (not a GO4Schools id).")
-    def assembly_id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.raw.get("id")))
 
-    @strawberry.field(description="The student's UPN as Assembly holds it.")
-    def upn(self) -> str | None:
-        return self.raw.get("upn")
+def _assembly_keys(group: YearGroup) -> list[ResourceKey]:
+    return [group.source or keys.ASSEMBLY_YEAR_GROUPS()] if group.assembly else []
 
-    @strawberry.field(description="First name.")
-    def first_name(self) -> str | None:
-        return self.raw.get("first_name")
 
-    @strawberry.field(description="Middle name.")
-    def middle_name(self) -> str | None:
-        return self.raw.get("middle_name")
+#: What a year group's Assembly fields read: the Assembly listing (or view) it came from.
+ASSEMBLY_ROW = keys.per_parent(_assembly_keys, _GROUPS, _GROUP)
 
-    @strawberry.field(description="Last name.")
-    def last_name(self) -> str | None:
-        return self.raw.get("last_name")
 
-    @strawberry.field(description="Date of birth.")
-    def dob(self) -> dt.date | None:
-        return to_date(self.raw.get("dob"))
+def _assembly_field(name: str, graphql_type: Any, description: str, convert: Any = None) -> Any:
+    """A field of the group's Assembly row (null without Assembly)."""
+
+    @relation(ASSEMBLY_ROW, description=description + ASSEMBLY, graphql_type=graphql_type)
+    def value(self: YearGroup) -> Any:
+        found = (self.assembly_row() or {}).get(name)
+        return found if convert is None or found is None else convert(found)
+
+    return value
+
+
+def _ids(values: Any) -> list[strawberry.ID]:
+    return [strawberry.ID(str(i)) for i in values]
+
+
+def _students_keys(scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> list[ResourceKey]:
+    out = [keys.STUDENTS(scope.year), keys.EDUCATION_DETAILS(scope.year)]
+    for parent in parents:
+        if not parent.assembly:
+            continue
+        try:
+            row = parent.assembly_row()
+        except (UpstreamError, LookupError):
+            continue
+        if row is not None:
+            out.append(keys.ASSEMBLY_YEAR_GROUP_STUDENTS(row.get("id")))
+    return out
+
+
+#: What a year group's students read: GO4Schools' students and education details, and
+#: Assembly's students of the group where Assembly applies (known once its listing is in).
+STUDENTS = keys.Keyed(_students_keys, routes=("students", "education-details", _GROUP_STUDENTS))
 
 
 @strawberry.type(description="A year group (NC year) of the school: its students from GO4Schools education details, and Assembly's id, name, dates and supervisors where the school has Assembly." + EDU_CLAIM)
@@ -106,56 +108,24 @@ class YearGroup:
     def plan_id(self) -> tuple[str, str]:
         return ("year-group", self.code_value)
 
-    def assembly_row(self) -> dict | None:
+    def assembly_row(self) -> dict[str, Any] | None:
         """Assembly's year group (raises Assembly's error); None without Assembly."""
         if not self.assembly:
             return None
-        return self.res.get(self.source or groups_key()).unique("code").get(self.code_value)
+        return self.res.get(self.source or keys.ASSEMBLY_YEAR_GROUPS()).unique("code").get(self.code_value)
 
     @strawberry.field(description="The NC year code, e.g. \"10\" (from GO4Schools education details).")
     def code(self) -> str:
         return self.code_value
 
-    @strawberry.field(description="Assembly's name for the year group, e.g. \"Year 10\"." + ASSEMBLY)
-    def name(self) -> str | None:
-        return read(self.res, self._assembly_keys(), lambda: (self.assembly_row() or {}).get("name"))
+    name = _assembly_field("name", str | None, "Assembly's name for the year group, e.g. \"Year 10\".")
+    assembly_id = _assembly_field("id", strawberry.ID | None, "Assembly's id for the year group.", to_id)
+    start_date = _assembly_field("start_date", dt.datetime | None, "The start of the year group's academic year: a date and time (UTC), as Assembly gives it.", to_datetime)
+    end_date = _assembly_field("end_date", dt.datetime | None, "The end of the year group's academic year: a date and time (UTC), as Assembly gives it (e.g. 23:59 on its last day).", to_datetime)
+    assembly_student_ids = _assembly_field("student_ids", list[strawberry.ID] | None, "Assembly ids of the students in the year group (Assembly's student_ids; not GO4Schools ids).", _ids)
+    supervisor_ids = _assembly_field("supervisor_ids", list[strawberry.ID] | None, "Assembly staff ids of the year group's supervisors (needs the staff_members scope).", _ids)
 
-    @strawberry.field(description="Assembly's id for the year group." + ASSEMBLY)
-    def assembly_id(self) -> strawberry.ID | None:
-        return read(self.res, self._assembly_keys(), lambda: to_id((self.assembly_row() or {}).get("id")))
-
-    @strawberry.field(description="The start of the year group's academic year: a date and time (UTC), as Assembly gives it." + ASSEMBLY)
-    def start_date(self) -> dt.datetime | None:
-        return read(self.res, self._assembly_keys(),
-                    lambda: to_datetime((self.assembly_row() or {}).get("start_date")))
-
-    @strawberry.field(description="The end of the year group's academic year: a date and time (UTC), as Assembly gives it (e.g. 23:59 on its last day)." + ASSEMBLY)
-    def end_date(self) -> dt.datetime | None:
-        return read(self.res, self._assembly_keys(),
-                    lambda: to_datetime((self.assembly_row() or {}).get("end_date")))
-
-    @strawberry.field(description="Assembly ids of the students in the year group (Assembly's student_ids; not GO4Schools ids)." + ASSEMBLY)
-    def assembly_student_ids(self) -> list[strawberry.ID] | None:
-        def build() -> list[strawberry.ID] | None:
-            row = self.assembly_row()
-            if row is None:
-                return None
-            return [strawberry.ID(str(i)) for i in row.get("student_ids") or ()]
-        return read(self.res, self._assembly_keys(), build)
-
-    @strawberry.field(description="Assembly staff ids of the year group's supervisors (needs the staff_members scope)." + ASSEMBLY)
-    def supervisor_ids(self) -> list[strawberry.ID] | None:
-        def build() -> list[strawberry.ID] | None:
-            row = self.assembly_row()
-            if row is None:
-                return None
-            return [strawberry.ID(str(i)) for i in row.get("supervisor_ids") or ()]
-        return read(self.res, self._assembly_keys(), build)
-
-    def _assembly_keys(self) -> list[ResourceKey]:
-        return [self.source or groups_key()] if self.assembly else []
-
-    def _assembly_students(self) -> list[dict] | None:
+    def _assembly_students(self) -> list[Record] | None:
         """Assembly's students of this group, or None (no Assembly, or Assembly failed)."""
         if not self.assembly:
             return None
@@ -163,67 +133,35 @@ class YearGroup:
             row = self.assembly_row()
             if row is None:
                 return None
-            return self.res.get(group_students_key(row.get("id"))).rows
+            return self.res.get(keys.ASSEMBLY_YEAR_GROUP_STUDENTS(row.get("id"))).rows
         except UpstreamError:
             return None
 
-    @strawberry.field(description="The students of the year group: Assembly's list matched to GO4Schools students by UPN where Assembly is configured, else GO4Schools' own." + EDU_CLAIM)
-    @planned(needs=lambda scope, parents, args: _students_needs(scope, parents),
-             expand=lambda scope, parents, args: [s for p in parents for s in p.students_now()])
-    def students(self, info: Info) -> list[StudentRef]:
-        return read(self.res, [_students(self.year), _edu(self.year)], self.students_now)
-
-    def students_now(self) -> list[Student]:
-        from gateway.graph.students import students_by_ids
-
-        edu = self.res.get(_edu(self.year))
+    @relation(STUDENTS, description="The students of the year group: Assembly's list matched to GO4Schools students by UPN where Assembly is configured, else GO4Schools' own." + EDU_CLAIM)
+    def students(self) -> list[StudentRef]:
+        edu = self.res.get(keys.EDUCATION_DETAILS(self.year))
         listed = self._assembly_students()
         if listed is None:
             ids = [e.get("student_id") for e in edu.group("national_curriculum_year").get(self.code_value, ())]
         else:
             by_upn = edu.unique("upn")
             ids = [by_upn[s["upn"]].get("student_id") for s in listed if s.get("upn") in by_upn]
-        return students_by_ids(self.res, self.year, ids)
+        return rows_by(self.res, keys.STUDENTS(self.year), ids)
 
-    @strawberry.field(description="Assembly students of this year group whose UPN matches no GO4Schools student; null without Assembly." + ASSEMBLY)
-    @planned(needs=lambda scope, parents, args: _students_needs(scope, parents))
+    @relation(STUDENTS, description="Assembly students of this year group whose UPN matches no GO4Schools student; null without Assembly." + ASSEMBLY)
     def unmatched_students(self) -> list[AssemblyStudent] | None:
-        def build() -> list[AssemblyStudent] | None:
-            listed = self._assembly_students()
-            if listed is None:
-                if self.assembly:
-                    self.assembly_row()  # re-raise Assembly's error on this field
-                return None
-            by_upn = self.res.get(_edu(self.year)).unique("upn")
-            return [AssemblyStudent(raw=s) for s in listed if s.get("upn") not in by_upn]
-        return read(self.res, [_edu(self.year)], build)
-
-
-def _students_needs(scope: Scope, parents: list[Any]) -> list[ResourceKey]:
-    keys = [_students(scope.year), _edu(scope.year)]
-    res = scope.resources
-    for parent in parents:
-        if not parent.assembly:
-            continue
-        try:
-            row = parent.assembly_row()
-        except (UpstreamError, LookupError):
-            continue
-        if row is not None:
-            keys.append(group_students_key(row.get("id")))
-    return keys if res is not None else keys
+        listed = self._assembly_students()
+        if listed is None:
+            if self.assembly:
+                self.assembly_row()  # re-raise Assembly's error on this field
+            return None
+        by_upn = self.res.get(keys.EDUCATION_DETAILS(self.year)).unique("upn")
+        return [s for s in listed if s.get("upn") not in by_upn]
 
 
 def _assembly_applies(ay: Any) -> bool:
     return (ay.res.tenant.assembly is not None and ay.res.store.serves(ASSEMBLY_SOURCE)
             and int(ay.school_raw.get("current_academic_year") or 0) == ay.year)
-
-
-def _groups_needs(scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[ResourceKey]:
-    keys = [_edu(scope.year)]
-    if parents and _assembly_applies(parents[0]):
-        keys.append(groups_key(_year_code(args.get("yearCode"))))
-    return keys
 
 
 def _year_code(value: Any) -> str | None:
@@ -236,10 +174,28 @@ def _year_code(value: Any) -> str | None:
     return text
 
 
+def _groups_keys(scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> list[ResourceKey]:
+    out = [keys.EDUCATION_DETAILS(scope.year)]
+    if parents and _assembly_applies(parents[0]):
+        out.append(keys.ASSEMBLY_YEAR_GROUPS(_year_code(args.get("year_code"))))
+    return out
+
+
+def _view_keys(scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> list[ResourceKey]:
+    out = [keys.EDUCATION_DETAILS(scope.year)]
+    if parents and _assembly_applies(parents[0]):
+        out.append(keys.ASSEMBLY_YEAR_GROUP(parse_id(args.get("id"), "id")))
+    return out
+
+
+GROUPS = keys.Keyed(_groups_keys, routes=("education-details", _GROUPS))
+VIEW = keys.Keyed(_view_keys, routes=("education-details", _GROUP))
+
+
 def _year_groups(ay: Any, year_code: str | None = None) -> list[YearGroup]:
     applies = _assembly_applies(ay)
-    source = groups_key(year_code)
-    codes = {str(c) for c in ay.res.get(_edu(ay.year)).group("national_curriculum_year")}
+    source = keys.ASSEMBLY_YEAR_GROUPS(year_code)
+    codes = {str(c) for c in ay.res.get(keys.EDUCATION_DETAILS(ay.year)).group("national_curriculum_year")}
     if applies:
         try:
             codes |= {str(g.get("code")) for g in ay.res.get(source).rows if g.get("code")}
@@ -251,45 +207,27 @@ def _year_groups(ay: Any, year_code: str | None = None) -> list[YearGroup]:
             for c in sorted(codes, key=_year_group_sort)]
 
 
-def _view_needs(scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[ResourceKey]:
-    keys = [_edu(scope.year)]
-    if parents and _assembly_applies(parents[0]):
-        keys.append(group_key(parse_id(args.get("id"), "id")))
-    return keys
-
-
-def _viewed_group(ay: Any, group_id: Any) -> YearGroup | None:
-    """View a Year Group: None without Assembly or when it lists no such group; Assembly's
-    error (a 404 for an unknown id reads NOT_FOUND) on this field otherwise."""
-    if not _assembly_applies(ay):
-        return None
-    source = group_key(parse_id(group_id, "id"))
-    rows = ay.res.get(source).rows
-    if not rows or rows[0].get("code") is None:
-        return None
-    return YearGroup(code_value=str(rows[0]["code"]), year=ay.year, res=ay.res, assembly=True,
-                     source=source)
-
-
 @strawberry.type
-class AcademicYearYearGroupFields:
-    @strawberry.field(description="The year groups of the school in this year (NC years from education details), enriched by Assembly where configured. With yearCode, only that year group, and Assembly is asked with its year_code filter." + EDU_CLAIM)
-    @planned(needs=_groups_needs,
-             expand=lambda scope, parents, args: _year_groups(parents[0], _year_code(args.get("yearCode"))))
+class AcademicYearYearGroupFields(YearScoped):
+    school_raw: strawberry.Private[dict[str, Any]]
+
+    @relation(GROUPS, description="The year groups of the school in this year (NC years from education details), enriched by Assembly where configured. With yearCode, only that year group, and Assembly is asked with its year_code filter." + EDU_CLAIM)
     def year_groups(self, year_code: Annotated[str | None, strawberry.argument(description="Only this NC year code, e.g. \"10\" (sent to Assembly as its year_code filter).")] = None) -> list[YearGroup]:
-        return read(self.res, [_edu(self.year)],  # type: ignore[attr-defined]
-                    lambda: _year_groups(self, _year_code(year_code)))
+        return _year_groups(self, _year_code(year_code))
 
-    @strawberry.field(description="One year group by its Assembly id (Assembly's View a Year Group); null without Assembly for this school and year." + ASSEMBLY)
-    @planned(needs=_view_needs,
-             expand=lambda scope, parents, args: [g for g in [_viewed_group(parents[0], args.get("id"))] if g])
-    def assembly_year_group(self, id: Annotated[strawberry.ID, strawberry.argument(description="Assembly's id of the year group (YearGroup.assemblyId).")]) -> YearGroup | None:
-        keys = [group_key(parse_id(id, "id"))] if _assembly_applies(self) else []
-        return read(self.res, keys, lambda: _viewed_group(self, id))  # type: ignore[attr-defined]
+    @relation(VIEW, description="One year group by its Assembly id (Assembly's View a Year Group); null without Assembly for this school and year." + ASSEMBLY)
+    def assembly_year_group(self, id: Annotated[strawberry.ID, strawberry.argument(description="Assembly's id of the year group (YearGroup.assemblyId).")]) -> YearGroup | None:  # noqa: A002
+        """View a Year Group: None without Assembly or when it lists no such group; Assembly's
+        error (a 404 for an unknown id reads NOT_FOUND) on this field otherwise."""
+        if not _assembly_applies(self):
+            return None
+        source = keys.ASSEMBLY_YEAR_GROUP(parse_id(id, "id"))
+        rows = self.res.get(source).rows
+        if not rows or rows[0].get("code") is None:
+            return None
+        return YearGroup(code_value=str(rows[0]["code"]), year=self.year, res=self.res, assembly=True,
+                         source=source)
 
-    @strawberry.field(description="One year group by its NC year code, e.g. \"10\"; null when the school has none." + EDU_CLAIM)
-    @planned(needs=_groups_needs,
-             expand=lambda scope, parents, args: [g for g in _year_groups(parents[0]) if g.code_value == args.get("code")])
+    @relation(GROUPS, description="One year group by its NC year code, e.g. \"10\"; null when the school has none." + EDU_CLAIM)
     def year_group(self, code: Annotated[str, strawberry.argument(description="The NC year code, e.g. \"10\".")]) -> YearGroup | None:
-        return read(self.res, [_edu(self.year)],  # type: ignore[attr-defined]
-                    lambda: next((g for g in _year_groups(self) if g.code_value == code), None))
+        return next((g for g in _year_groups(self) if g.code_value == code), None)
