@@ -18,7 +18,7 @@ from typing import Any
 from prometheus_client import Counter
 
 from gateway import clock, metrics
-from gateway.graph.categories import SENSITIVE_CATEGORIES, Category
+from gateway.categories import SENSITIVE_CATEGORIES, Category
 
 log = logging.getLogger("go4graph.access")
 
@@ -101,6 +101,4 @@ def _write_all(sink: Any, records: list[dict[str, Any]]) -> None:
 
 def touch(res: Any, categories: frozenset[Category], parent: Any, found: Any) -> None:
     """Note, on the request's resources of one school, a sensitive read (for ``lines``)."""
-    touched = getattr(res, "touched", None)
-    if touched is not None:
-        touched.add(categories, student_ids(parent, found))
+    res.touched.add(categories, student_ids(parent, found))

@@ -24,15 +24,17 @@ def _settings_or_exit():  # type: ignore[no-untyped-def]
             from gateway.resources.redis_conn import check_redis
 
             check_redis(settings.cache_url, timeout=max(settings.cache_timeout, 1.0))
-        _check_audit_log(settings.audit_log)
+        _check_audit_log(settings.audit_log, "GO4GRAPH_AUDIT_LOG")
+        if settings.access_log != "off":
+            _check_audit_log(settings.access_log, "GO4GRAPH_ACCESS_LOG")
         return settings
     except SettingsError as exc:
         print(f"go4graph: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
 
 
-def _check_audit_log(target: str) -> None:
-    """A file audit log must be writable now: a write refused later would lose a record."""
+def _check_audit_log(target: str, variable: str) -> None:
+    """A file audit (or access) log must be writable now: a write refused later would lose a record."""
     from gateway.settings import SettingsError
 
     if target in ("", "stdout", "-", "stderr"):
@@ -42,7 +44,7 @@ def _check_audit_log(target: str) -> None:
         os.makedirs(directory, exist_ok=True)
         os.close(os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
     except OSError as exc:
-        raise SettingsError(f"invalid configuration: GO4GRAPH_AUDIT_LOG: cannot write {target}: "
+        raise SettingsError(f"invalid configuration: {variable}: cannot write {target}: "
                             f"{exc.strerror or exc}") from None
 
 
@@ -123,8 +125,16 @@ def export_schema(args: argparse.Namespace) -> None:
 def token(args: argparse.Namespace) -> None:
     import orjson
 
+    from gateway import categories
     from gateway.trust import new_token, parse_expiry, token_hash
 
+    scopes = None
+    if args.scopes:
+        try:
+            scopes = sorted(c.value for c in categories.parse(args.scopes))
+        except ValueError as exc:
+            print(f"go4graph: --scopes: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
     expires = None
     if args.expires:
         try:
@@ -136,9 +146,13 @@ def token(args: argparse.Namespace) -> None:
     # The token once, on stdout, for the client; the file keeps only its hash.
     print(value)
     entry = token_hash(value)
-    if expires is not None:
-        stamp = expires.strftime("%Y-%m-%dT%H:%M:%SZ")
-        entry = orjson.dumps({"hash": entry, "expires": stamp}).decode()
+    if expires is not None or scopes is not None:
+        fields: dict[str, object] = {"hash": entry}
+        if expires is not None:
+            fields["expires"] = expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if scopes is not None:
+            fields["scopes"] = scopes
+        entry = orjson.dumps(fields).decode()
     print(entry, flush=True)
     schools = ", ".join(args.school)
     print(f"go4graph: give the first line to the client (it is shown only this once); add the "
@@ -221,6 +235,9 @@ def main(argv: list[str] | None = None) -> None:
                    help="the school code the token will read (repeat for several)")
     p.add_argument("--expires", metavar="WHEN",
                    help="when the token stops working: 2026-12-31 (midnight UTC) or 2026-12-31T00:00:00Z")
+    p.add_argument("--scopes", metavar="CATEGORIES",
+                   help="the data categories the token may read, e.g. basic,attendance,attendance-write "
+                        "(default: all; 'go4graph scopes DOCUMENT...' lists what an app's operations need)")
     p.set_defaults(func=token)
 
     p = sub.add_parser("scopes", help="print the data categories a set of operations needs (for go4graph token --scopes)")

@@ -35,6 +35,8 @@ class Services:
     tenancy: TenantResolver
     simulator: Any = None  # the in-process demo simulator, when no upstream is configured
     audit: AuditSink | None = None
+    #: Where the access log of sensitive reads goes (None: off).
+    access: AuditSink | None = None
     schema: Any = None  # the strawberry schema (set by the app)
     graphiql_html: str = ""
     extras: dict[str, Any] = field(default_factory=dict)
@@ -98,6 +100,7 @@ def build_services(settings: Settings, *, transport: Any = None, simulator: Any 
     tenancy = TenantResolver(settings, demo_key, demo_assembly, trust=trust)
     return Services(settings, upstreams, cache, store, tenancy, simulator,
                     audit=build_sink(settings.audit_log),
+                    access=None if settings.access_log == "off" else build_sink(settings.access_log),
                     credentials=checker)
 
 

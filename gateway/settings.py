@@ -17,6 +17,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
+from gateway.categories import Category
+from gateway.categories import parse as parse_categories
 from gateway.setting_values import (
     check_rate_spec,
     check_ttl_overrides,
@@ -87,6 +89,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level of the JSON logs.")
     otel_endpoint: str | None = Field(None, description="OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (needs the otel extra).")
     audit_log: str = Field("stdout", description="Where write audit records go: stdout or a file path.")
+    access_log: str = Field("stdout", description="Where the access log goes (one line per request that read send, sensitive, medical, photos, contacts or upn data): stdout, stderr, a file path, or off.")
+    anonymous_scopes: str | None = Field(None, description="The data categories callers without their own key or token may read (server-key and demo modes), e.g. basic,attendance; unset: all.")
 
     # --- upstream fairness between schools (h-upstream, issue 12 item 4) ------------------
     upstream_tenant_concurrency: int = Field(6, ge=1, le=256, description="Upstream requests in flight at once for one school (credential), within GO4GRAPH_UPSTREAM_CONCURRENCY; each school also has its own circuit breaker.")
@@ -196,6 +200,18 @@ class Settings(BaseSettings):
             except (ValueError, OSError) as exc:
                 raise ValueError(str(exc)) from None
         return value
+
+    @field_validator("anonymous_scopes")
+    @classmethod
+    def _scopes(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_categories(value)
+        return value
+
+    @property
+    def anonymous_categories(self) -> frozenset[Category] | None:
+        """The categories of anonymous callers (None: all)."""
+        return None if self.anonymous_scopes is None else parse_categories(self.anonymous_scopes)
 
     @model_validator(mode="after")
     def _modes(self) -> Settings:

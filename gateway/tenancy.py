@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from gateway.categories import Category
 from gateway.resources.tenant import Tenant
 from gateway.settings import Settings
 from gateway.shared.secrets import Credential
@@ -77,13 +78,15 @@ class TenantResolver:
             return Resolved(tenants)
         if self.settings.demo:
             if token is None and self._demo is not None:
-                return Resolved({None: self._tenant(self._demo, "demo")})
+                return Resolved({None: self._tenant(self._demo, "demo",
+                                                    categories=self.settings.anonymous_categories)})
             if token is not None:
                 return Resolved({None: self._tenant(Credential(token), "passthrough",
                                                     headers.get("x-assembly-token"))})
         if self._server is not None:
             return Resolved({None: Tenant(self._server, assembly=self._server_assembly,
-                                          caller="server-key")})
+                                          caller="server-key",
+                                          categories=self.settings.anonymous_categories)})
         if token is None:
             return Resolved({}, "Send 'Authorization: Bearer <school API key>' to read a school")
         return Resolved({None: self._tenant(Credential(token), "passthrough",
@@ -98,6 +101,9 @@ class TenantResolver:
             return [Tenant(self._server, assembly=self._server_assembly, caller="server-key")]
         return []
 
-    def _tenant(self, credential: Credential, how: str, assembly: str | None = None) -> Tenant:
+    def _tenant(self, credential: Credential, how: str, assembly: str | None = None,
+                categories: frozenset[Category] | None = None) -> Tenant:
+        """A tenant for a key; a caller holding the school's own key reads every category."""
         assembly_cred = Credential(assembly) if assembly else self._demo_assembly.get(credential.fingerprint)
-        return Tenant(credential, assembly=assembly_cred, caller=f"{how}:{credential.fingerprint}")
+        return Tenant(credential, assembly=assembly_cred, caller=f"{how}:{credential.fingerprint}",
+                      categories=categories)

@@ -51,7 +51,8 @@ from pydantic import (
     model_validator,
 )
 
-from gateway import clock
+from gateway import categories, clock
+from gateway.categories import Category
 from gateway.resources.tenant import Tenant
 from gateway.settings import SettingsError
 from gateway.shared.secrets import Credential
@@ -88,12 +89,22 @@ def parse_expiry(text: str) -> dt.datetime:
 
 
 class TokenEntry(BaseModel):
-    """A token hash with an expiry time."""
+    """A token hash with an expiry time and the data categories it may read (all by default)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     hash: str
     expires: dt.datetime | None = None
+    scopes: frozenset[Category] | None = None
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _scopes(cls, value: object) -> object:
+        if value is None:
+            return None
+        if not isinstance(value, str | list | tuple):
+            raise ValueError("scopes must be a list of data categories, e.g. [\"basic\", \"attendance\"]")
+        return categories.parse(value if isinstance(value, str) else [str(v) for v in value])
 
     @field_validator("expires", mode="before")
     @classmethod
@@ -143,12 +154,12 @@ class SchoolEntry(BaseModel):
             if not _HASH.match(h):
                 raise ValueError(f"token {i} is not a 'sha256:<64 hex>' hash "
                                  f"(list hashes made by 'go4graph token', never tokens)")
-            out.append(h if isinstance(v, str) else TokenEntry(hash=h, expires=v.expires))
+            out.append(h if isinstance(v, str) else TokenEntry(hash=h, expires=v.expires, scopes=v.scopes))
         return out
 
-    def grants(self) -> list[tuple[str, dt.datetime | None]]:
-        """(token hash, expiry time or None) for each listed token."""
-        return [(t, None) if isinstance(t, str) else (t.hash, t.expires) for t in self.tokens]
+    def grants(self) -> list[tuple[str, dt.datetime | None, frozenset[Category] | None]]:
+        """(token hash, expiry time or None, data categories or None for all) for each token."""
+        return [(t, None, None) if isinstance(t, str) else (t.hash, t.expires, t.scopes) for t in self.tokens]
 
 
 class SchoolsFile(BaseModel):
@@ -184,11 +195,12 @@ class Trust:
             key, assembly = credentials[school.code]
             self._schools.append(Tenant(key, school_code=school.code, assembly=assembly,
                                         caller="schools-file"))
-            for h, expires in school.grants():
+            for h, expires, scopes in school.grants():
                 # Logs and audit name the caller by a short id of the token's hash.
                 caller = f"token:{h.removeprefix(HASH_PREFIX)[:12]}"
                 self._grants.setdefault(h, {})[school.code] = (
-                    Tenant(key, school_code=school.code, assembly=assembly, caller=caller),
+                    Tenant(key, school_code=school.code, assembly=assembly, caller=caller,
+                           categories=scopes),
                     expires.timestamp() if expires is not None else None)
 
     def tenants_for(self, token: str) -> dict[str | None, Tenant]:

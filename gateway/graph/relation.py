@@ -33,8 +33,8 @@ from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.lazy_type import LazyType
 
 from gateway import access_log
+from gateway.categories import Category
 from gateway.graph import scopes
-from gateway.graph.categories import Category
 from gateway.graph.keys import KeyList, Reads
 from gateway.graph.plan import PLAN_ATTR, FieldPlan, Scope
 from gateway.graph.row import Row
@@ -71,7 +71,7 @@ class Relation:
     def keys(self, scope: Scope, parents: Sequence[Any], args: dict[str, Any]) -> tuple[list[ResourceKey], list[Any]]:
         """(keys known now, awaitables of the rest); bad arguments and data outside the caller's
         categories fail here, before any call (the planner then skips the field)."""
-        scopes.require(getattr(scope.resources, "allowed", None), self.categories)
+        scopes.require(scope.resources.allowed, self.categories)
         if self.check is not None:
             self.check(**{k: v for k, v in args.items() if k not in _RESERVED})
         now: list[ResourceKey] = []

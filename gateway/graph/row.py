@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 import strawberry
 
 from gateway import access_log
+from gateway.categories import Category
 from gateway.graph import scopes
-from gateway.graph.categories import Category
 from gateway.resources.memo import Resources
 
 
@@ -77,7 +77,7 @@ def column(key: str, description: str, *, convert: Callable[[Any], Any] | None =
         sensitive = access_log.sensitive(needed)
 
         def resolve(self: Row) -> Any:
-            scopes.require(getattr(self.res, "allowed", None), needed)
+            scopes.require(self.res.allowed, needed)
             value = convert(self.raw.get(key))
             if sensitive:
                 access_log.touch(self.res, sensitive, self, None)

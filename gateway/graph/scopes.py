@@ -35,7 +35,7 @@ from graphql import (
 from graphql.language import Visitor
 from strawberry.schema_directive import Location
 
-from gateway.graph.categories import ALL, ROUTE_CATEGORY, Category
+from gateway.categories import ALL, ROUTE_CATEGORY, Category
 from gateway.graph.errors import GatewayError
 
 #: The GraphQL schema extension key a field's categories are kept under once computed.

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from gateway.categories import Category
 from gateway.graph import keys
 from gateway.graph.base import parse_id, to_date, to_datetime, to_id
-from gateway.graph.categories import Category
 from gateway.graph.claims import EDU_CLAIM
 from gateway.graph.errors import bad_input
 from gateway.graph.relation import Record, relation, rows_by

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
+from gateway.access_log import Touched
+from gateway.categories import Category
 from gateway.resources.keys import ResourceKey
 from gateway.resources.store import ResourceStore
 from gateway.resources.table import Table
@@ -34,6 +36,10 @@ class Resources:
         self.pages: dict[ResourceKey, int] = {}
         #: Times a resolver had to await a resource its plan had not loaded.
         self.unplanned = 0
+        #: The data categories the caller may read here (None: all), and the sensitive ones
+        #: this request read, for the access log (issue 17).
+        self.allowed: frozenset[Category] | None = tenant.categories
+        self.touched = Touched()
 
     def has(self, key: ResourceKey) -> bool:
         return key in self._tables or key in self._errors

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from gateway.categories import Category
 from gateway.shared.secrets import Credential
 
 
@@ -17,6 +18,9 @@ class Tenant:
     assembly: Credential | None = None
     #: Who is calling, for logs and audit: a token id or a key fingerprint, never a secret.
     caller: str = ""
+    #: The data categories this caller may read (issue 17); None: every category (the caller
+    #: holds the school's key, or the gateway serves everything it may).
+    categories: frozenset[Category] | None = None
 
     @property
     def id(self) -> str:
