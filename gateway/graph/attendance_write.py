@@ -30,6 +30,8 @@ import strawberry
 from graphql import get_named_type
 
 from gateway.audit import AuditUnavailable, bound
+from gateway.categories import Category
+from gateway.graph import scopes
 from gateway.graph.attendance import (
     Session,
     SessionMark,
@@ -321,11 +323,15 @@ KeyArg = Annotated[str | None, strawberry.argument(
                 "different rows is BAD_USER_INPUT.")]
 
 
+WRITES = frozenset({Category.ATTENDANCE_WRITE})
+
+
 async def _entry(ctx: Context, audit: WriteAudit, school: str | None,
                  dates: list[dt.date], rows: int) -> tuple[Resources, Window]:
     """Authentication, tenancy and what validation reads; a refusal here is audited for the request."""
     try:
         res, window = await _prepare(ctx, school, {year_of(d) for d in dates})
+        scopes.require(res.allowed, WRITES)  # a token without attendance-write posts nothing
     except (GatewayError, UpstreamError) as exc:
         err = _error(exc)
         await audit.refused(err, rows=rows)
@@ -337,6 +343,7 @@ async def _entry(ctx: Context, audit: WriteAudit, school: str | None,
 @strawberry.type(description="Writes. The only write GO4Schools offers is session attendance.")
 class Mutation:
     @strawberry.mutation(description="Record one student's mark for one session, after checking it against the write window, the school's calendar, students and attendance codes; returns the saved mark. Every attempt is audited, and nothing is posted unless its audit record was written first." + CLAIM)
+    @scopes.declares(Category.ATTENDANCE_WRITE)
     async def record_session_attendance(self, info: Info, input: Annotated[SessionAttendanceInput, strawberry.argument(description="The mark to record.")],
                                         school: SchoolArg = None) -> SessionMark:
         ctx = info.context
@@ -348,6 +355,7 @@ class Mutation:
         return mark
 
     @strawberry.mutation(description=f"Record a whole register (at most {MAX_ROWS} rows): one result per input, in order; a bad row is reported in its own result and never stops the others. Rows are posted a few at a time; with an idempotencyKey a repeated save posts nothing and answers the first outcome." + CLAIM)
+    @scopes.declares(Category.ATTENDANCE_WRITE)
     async def record_session_attendances(self, info: Info, inputs: Annotated[list[SessionAttendanceInput], strawberry.argument(description="The marks to record.")],
                                          school: SchoolArg = None,
                                          idempotency_key: KeyArg = None) -> list[SessionAttendanceResult]:

@@ -207,3 +207,14 @@ def apply(schema: strawberry.Schema) -> None:
             field.description = (field.description or "").rstrip() + note
         if sfield is not None and not any(isinstance(d, CategoryDirective) for d in sfield.directives or ()):
             sfield.directives = [*sfield.directives, *(CategoryDirective(name=n) for n in names(cats))]
+
+
+def declares(*categories: Category) -> Any:
+    """Name the categories of a field that is not a relation (the mutations): put under the
+    strawberry decorator; its resolver must call ``require`` itself."""
+
+    def mark(func: Any) -> Any:
+        func.category = frozenset(categories)
+        return func
+
+    return mark
