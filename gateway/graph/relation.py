@@ -56,9 +56,11 @@ class Relation:
         self.check = check
         if isinstance(category, Category):
             category = (category,)
-        #: The data categories this field reveals (issue 17): its own, else its routes'.
-        self.categories: frozenset[Category] = (frozenset(category) if category is not None
-                                                else scopes.of_reads(self.reads))
+        #: The data categories this field says it reveals (issue 17), else None: then those of
+        #: the routes it actually reads, call by call (an argument may choose the route).
+        self.explicit: frozenset[Category] | None = None if category is None else frozenset(category)
+        #: Every category the field can reveal (the contract's @category).
+        self.categories: frozenset[Category] = self.explicit or scopes.of_reads(self.reads)
         self.sensitive = access_log.sensitive(self.categories)
         self.field: Any = None
         params = inspect.signature(fn).parameters
@@ -71,7 +73,9 @@ class Relation:
     def keys(self, scope: Scope, parents: Sequence[Any], args: dict[str, Any]) -> tuple[list[ResourceKey], list[Any]]:
         """(keys known now, awaitables of the rest); bad arguments and data outside the caller's
         categories fail here, before any call (the planner then skips the field)."""
-        scopes.require(scope.resources.allowed, self.categories)
+        allowed = scope.resources.allowed
+        if allowed is not None and self.explicit is not None:
+            scopes.require(allowed, self.explicit)
         if self.check is not None:
             self.check(**{k: v for k, v in args.items() if k not in _RESERVED})
         now: list[ResourceKey] = []
@@ -82,7 +86,22 @@ class Relation:
                 later.append(found)
             else:
                 now.extend(found)
+        if allowed is not None:
+            self.permitted(allowed, now)
         return now, later
+
+    def permitted(self, allowed: frozenset[Category] | None, keys: Iterable[ResourceKey]) -> None:
+        """FORBIDDEN unless ``allowed`` covers what reading ``keys`` reveals."""
+        if allowed is not None and self.explicit is None:
+            scopes.require(allowed, scopes.of_keys(keys))
+
+    async def all_keys(self, res: Resources, now: list[ResourceKey], later: list[Any]) -> list[ResourceKey]:
+        """``now`` and the awaited rest, checked against the caller's categories."""
+        for pending in later:
+            more = list(await pending)
+            self.permitted(res.allowed, more)
+            now.extend(more)
+        return now
 
     @property
     def static(self) -> bool:
@@ -117,11 +136,13 @@ class Relation:
                     for r in found]
         return found
 
-    def answer(self, parent: Any, kwargs: dict[str, Any]) -> Any:
+    def answer(self, parent: Any, kwargs: dict[str, Any], keys: list[ResourceKey]) -> Any:
         """The value for the client (a sensitive read is noted for the access log)."""
         found = self.value(parent, kwargs)
         if self.sensitive:
-            access_log.touch(parent.res, self.sensitive, parent, found)
+            read = self.explicit or scopes.of_keys(keys)
+            if sensitive := access_log.sensitive(read):
+                access_log.touch(parent.res, sensitive, parent, found)
         return found
 
     # --- the planner's entry -------------------------------------------------------------
@@ -142,9 +163,7 @@ class Relation:
 
     async def needs(self, scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[ResourceKey]:
         now, later = self.keys(scope, parents, self._kwargs(scope, args))
-        for pending in later:
-            now.extend(await pending)
-        return now
+        return await self.all_keys(scope.resources, now, later)
 
     def expand(self, scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[Any]:
         kwargs = self._kwargs(scope, args)
@@ -168,14 +187,13 @@ class Relation:
             kwargs["info"] = info
         now, later = self.keys(scope, (parent,), kwargs)
         if not later and all(res.has(k) for k in now):
-            return self.answer(parent, kwargs)
+            return self.answer(parent, kwargs, now)
         res.unplanned += 1
 
         async def load_then_value() -> Any:
-            for pending in later:
-                now.extend(await pending)
-            await res.load_many(now)
-            return self.answer(parent, kwargs)
+            keys = await self.all_keys(res, now, later)
+            await res.load_many(keys)
+            return self.answer(parent, kwargs, keys)
 
         return load_then_value()
 

@@ -72,6 +72,11 @@ def of_reads(reads: Iterable[Any]) -> Categories:
     return frozenset(out)
 
 
+def of_keys(keys: Iterable[Any]) -> Categories:
+    """The categories revealed by reading these resource keys."""
+    return frozenset(ROUTE_CATEGORY[k.route] for k in keys)
+
+
 # --- the category of every field of a schema ---------------------------------------------------
 
 def _declared(field: Any) -> Categories | None:
