@@ -102,6 +102,8 @@ class TokenEntry(BaseModel):
     def _scopes(cls, value: object) -> object:
         if value is None:
             return None
+        if isinstance(value, frozenset | set):
+            return frozenset(value)
         if not isinstance(value, str | list | tuple):
             raise ValueError("scopes must be a list of data categories, e.g. [\"basic\", \"attendance\"]")
         return categories.parse(value if isinstance(value, str) else [str(v) for v in value])
