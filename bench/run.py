@@ -90,9 +90,9 @@ class Bench:
         gets = [r for r in records if r.method == "GET"]
         paths = list(dict.fromkeys(r.path for r in gets))
         floor = sum([await self.pages_of(p) for p in paths]) + writes
-        out = {"upstream": len(records), "floor": floor, "resources": len(paths),
-               "ratio": round(len(records) / floor, 3) if floor else None,
-               "posts": sum(1 for r in records if r.method != "GET")}
+        out: dict[str, Any] = {"upstream": len(records), "floor": floor, "resources": len(paths),
+                               "ratio": round(len(records) / floor, 3) if floor else None,
+                               "posts": sum(1 for r in records if r.method != "GET")}
         if len(records) > floor:  # say where: pages fetched more than once
             seen = Counter((r.path, r.query.get("cursor")) for r in gets)
             out["repeated"] = [f"{p}?cursor={c} x{n}" for (p, c), n in seen.items() if n > 1][:20]
