@@ -42,7 +42,8 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
 
     works = report.get("workloads", {})
     ratios = {n: r["upstream"]["ratio"] for n, r in works.items()}
-    put("upstream_floor", ratios, 1.0, bool(ratios) and all(v == 1.0 for v in ratios.values()))
+    if ratios:
+        put("upstream_floor", ratios, 1.0, all(v == 1.0 for v in ratios.values()))
     cold = {n: works[n].get("cold_over_critical") for n in CRITICAL_WORKLOADS if n in works}
     cold = {n: v for n, v in cold.items() if v is not None}  # None: no latency, no floor in time
     if cold:
@@ -51,8 +52,9 @@ def targets(report: dict[str, Any]) -> dict[str, Any]:
     up = report.get("upstream")
     if up and up.get("runs"):
         per_core = max(r["rps_per_core"] for r in up["runs"])
-        before = [w["rps_per_core"] for w in up["before"]["workers"].values() if w.get("rps_per_core")]
-        if before:
+        before = [w["rps_per_core"] for run in ("measured", "issue")
+                  for w in up["before"][run].values() if w.get("rps_per_core")]
+        if before:  # against the higher of the bench's own figure before and the issue's
             put("upstream_rps_per_core_2x", per_core, round(2 * max(before), 1),
                 per_core >= 2 * max(before), " req/s per core")
     roster = works.get("roster", {})
