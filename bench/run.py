@@ -18,9 +18,12 @@ from typing import Any
 
 import orjson
 
-from bench import naive
+from bench import naive, upstream
+from bench.critical import critical_path
+from bench.history import load, previous, run_info, summary
 from bench.load import run_level, warm
 from bench.servers import Failure, Gateway, Served, Timings, serve_in_thread
+from bench.targets import targets
 from bench.workloads import WORKLOADS, SimReader, Workload, variables
 from gateway.simulator import Simulator, SimulatorConfig, create_simulator
 
@@ -42,6 +45,11 @@ class Options:
     workers: int = 2
     throughput: bool = True
     rss: bool = True
+    upstream: bool = True  # the "upstream" workload (bench/upstream.py)
+    upstream_clients: int = 32
+    upstream_seconds: float = 10.0
+    upstream_workers: tuple[int, ...] = (1, 2)
+    upstream_latency_ms: float = 0.0
     only: tuple[str, ...] = ()
     out: str | None = "bench/results.json"
     quiet: bool = False
@@ -51,7 +59,8 @@ class Options:
         """A tiny school, no latency, one run of everything: the test suite's version."""
         return cls(students=120, latency_ms=0.0, page_size=25, cold_runs=1, warm_runs=1,
                    warm_seconds=0.0, repeat_runs=1, floor_runs=1, naive_cap=300,
-                   clients=(1, 4), level_seconds=0.2, workers=1, out=None, quiet=True)
+                   clients=(1, 4), level_seconds=0.2, workers=1, out=None, quiet=True,
+                   upstream_clients=4, upstream_seconds=0.5, upstream_workers=(1,))
 
 
 class Bench:
@@ -81,9 +90,9 @@ class Bench:
         gets = [r for r in records if r.method == "GET"]
         paths = list(dict.fromkeys(r.path for r in gets))
         floor = sum([await self.pages_of(p) for p in paths]) + writes
-        out = {"upstream": len(records), "floor": floor, "resources": len(paths),
-               "ratio": round(len(records) / floor, 3) if floor else None,
-               "posts": sum(1 for r in records if r.method != "GET")}
+        out: dict[str, Any] = {"upstream": len(records), "floor": floor, "resources": len(paths),
+                               "ratio": round(len(records) / floor, 3) if floor else None,
+                               "posts": sum(1 for r in records if r.method != "GET")}
         if len(records) > floor:  # say where: pages fetched more than once
             seen = Counter((r.path, r.query.get("cursor")) for r in gets)
             out["repeated"] = [f"{p}?cursor={c} x{n}" for (p, c), n in seen.items() if n > 1][:20]
@@ -95,7 +104,7 @@ class Bench:
         opts, sim = self.opts, self.sim
         writes = len(v["inputs"]) if w.is_write else 0
         out: dict[str, Any] = {"operation": f"schema/examples/{w.example}.graphql"}
-        cold, counts = Timings(), []
+        cold, counts, paths = Timings(), [], []
         for _ in range(max(1, opts.cold_runs)):
             await gw.control("reset")  # a cold gateway: resource cache and kept answers emptied
             sim.reset()
@@ -103,9 +112,13 @@ class Bench:
             records = list(sim.requests)
             cold.add(elapsed)
             counts.append(await self.floor(records, writes))
+            paths.append(critical_path(records, v, opts.latency_ms))
         worst = max(counts, key=lambda c: c["upstream"] - c["floor"])
         out["upstream"] = worst
         out["cold"] = cold.summary()
+        # The longest chain of dependent walks (bench/critical.py), from the cold runs' own logs.
+        out["critical_path"] = cp = max(paths, key=lambda c: c["round_trips"])
+        out["cold_over_critical"] = round(cold.p50 / cp["ms"], 2) if cp["ms"] else None
 
         # Warm: the resource cache holds everything; each run is a new request (no kept answer).
         sim.reset()
@@ -213,7 +226,7 @@ class Bench:
 
     async def run(self) -> dict[str, Any]:
         opts = self.opts
-        started = time.perf_counter()
+        started, load_at_start = time.perf_counter(), load()
         server = serve_in_thread(self.sim.app)
         self.url = server.url
         try:
@@ -262,6 +275,16 @@ class Bench:
                 gc.collect()
                 gc.freeze()  # the bench's own heap out of its collector's way while it makes load
                 report["throughput"] = await self.throughput(vs)
+            if opts.upstream and (not opts.only or "upstream" in opts.only):
+                self.say("upstream (no-cache, its own simulator process)…")
+                report["upstream"] = up = await upstream.measure(upstream.Options(
+                    clients=opts.upstream_clients, seconds=opts.upstream_seconds,
+                    workers=opts.upstream_workers, latency_ms=opts.upstream_latency_ms,
+                    page_size=opts.page_size, warmup_seconds=min(2.0, opts.upstream_seconds)))
+                for u in [*up["runs"], up["alone"]]:
+                    if u and u["errors"]:
+                        self.failures.append(f"upstream: {u['errors']} failed requests with "
+                                             f"{u['workers']} worker(s) ({u['first_error']})")
         finally:
             server.stop()
             gc.unfreeze()
@@ -279,61 +302,14 @@ class Bench:
             "variables": vs, "academic_year": year, "today": meta["today"],
         }
         report["machine"] = machine()
+        report["run"] = run_info(load_at_start)
         report["targets"] = targets(report)
         report["failures"] = self.failures
         report["ok"] = not self.failures
         report["wall_seconds"] = round(time.perf_counter() - started, 1)
+        report["summary"] = summary(report)
+        report["previous"] = previous(opts.out)  # the figures of the results this run replaces
         return report
-
-
-#: What would close each target when it is missed (written into results.json with the gap).
-TO_CLOSE = {
-    "upstream_floor": "find the field whose plan missed a key (UNPLANNED metric) or walks a key "
-                      "twice, and give it needs/expand",
-    "roster_warm_vs_serialisation": "complete more of the answer without graphql-core's per-field "
-                                    "chain (gateway/graph/fast.py builders), or memoise the "
-                                    "per-request objects the planner builds and the resolvers rebuild",
-    "roster_repeat_vs_serialisation": "check fewer resources per kept answer (one version stamp per "
-                                      "tenant instead of one cache look-up per resource)",
-    "no_errors_at_200_clients": "see throughput.first_error; raise uvicorn's backlog or the "
-                                "client timeout, or bound the executions in flight per worker",
-    "peak_rss_under_300_mb": "normalise page by page while walking, and keep rows as tuples "
-                             "rather than dicts",
-}
-
-
-def targets(report: dict[str, Any]) -> dict[str, Any]:
-    """The issue's targets against this run: met or not, and by how much."""
-    out: dict[str, Any] = {}
-
-    def put(name: str, value: Any, limit: Any, met: bool | None, unit: str = "") -> None:
-        entry: dict[str, Any] = {"value": value, "target": limit, "met": met}
-        if met is False:
-            entry["missed_by"] = f"{value}{unit} against {limit}{unit}"
-            entry["to_close"] = TO_CLOSE[name]
-        out[name] = entry
-
-    works = report.get("workloads", {})
-    ratios = {n: r["upstream"]["ratio"] for n, r in works.items()}
-    put("upstream_floor", ratios, 1.0, bool(ratios) and all(v == 1.0 for v in ratios.values()))
-    roster = works.get("roster", {})
-    if "warm_over_floor" in roster:
-        put("roster_warm_vs_serialisation", roster["warm_over_floor"], 10,
-            roster["warm_over_floor"] <= 10, "x")
-    if "repeat_over_floor" in roster:
-        put("roster_repeat_vs_serialisation", roster["repeat_over_floor"], 2,
-            roster["repeat_over_floor"] <= 2, "x")
-    tp = report.get("throughput")
-    if tp:
-        top = max(lv["clients"] for levels in tp["levels"].values() for lv in levels)
-        errors = {n: lv["errors"] for n, levels in tp["levels"].items() for lv in levels
-                  if lv["clients"] == top}
-        put("no_errors_at_200_clients", {"clients": top, "errors": errors}, 0,
-            all(v == 0 for v in errors.values()))
-    mem = report.get("memory")
-    if mem:
-        put("peak_rss_under_300_mb", mem["peak_rss_mb"], 300, mem["peak_rss_mb"] < 300, " MB")
-    return out
 
 
 def machine() -> dict[str, Any]:
@@ -361,19 +337,29 @@ def parse_args(argv: list[str] | None) -> Options:
     p.add_argument("--workers", type=int, help="uvicorn workers for the throughput runs")
     p.add_argument("--no-throughput", action="store_true")
     p.add_argument("--no-rss", action="store_true")
+    p.add_argument("--no-upstream", action="store_true", help="skip the no-cache upstream workload")
+    p.add_argument("--upstream-clients", type=int, help="clients of the upstream workload (32)")
+    p.add_argument("--upstream-seconds", type=float, help="how long it runs per worker count (10)")
+    p.add_argument("--upstream-workers", help="gateway worker counts for it, e.g. 1,2")
+    p.add_argument("--upstream-latency-ms", type=float,
+                   help="the upstream workload's simulator latency (default 0: the gateway's own cost)")
     p.add_argument("--only", help="comma-separated workloads, e.g. roster,pastoral")
     p.add_argument("--out", help="where to write the JSON results (default bench/results.json)")
     a = p.parse_args(argv)
     opts = Options.smoke() if a.smoke else Options()
     for name in ("students", "latency_ms", "page_size", "cold_runs", "warm_runs", "naive_cap",
-                 "level_seconds", "workers", "out"):
+                 "level_seconds", "workers", "out", "upstream_clients", "upstream_seconds",
+                 "upstream_latency_ms"):
         if getattr(a, name) is not None:
             setattr(opts, name, getattr(a, name))
     if a.clients:
         opts.clients = tuple(int(c) for c in a.clients.split(","))
     if a.only:
         opts.only = tuple(a.only.split(","))
+    if a.upstream_workers:
+        opts.upstream_workers = tuple(int(w) for w in a.upstream_workers.split(","))
     opts.throughput = not a.no_throughput
+    opts.upstream = not a.no_upstream
     opts.rss = not a.no_rss
     if a.smoke:
         opts.quiet = False
