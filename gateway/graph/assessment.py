@@ -28,7 +28,8 @@ from gateway.resources.table import Table
 
 
 def _part(res: Resources, year: int, part: str) -> Table:
-    return res.get(keys.MARKBOOKS(year)).meta[part]  # type: ignore[no-any-return]
+    table: Table = res.get(keys.MARKBOOKS(year)).meta[part]
+    return table
 
 
 def marksheet_rows(res: Resources, year: int, field: str, value: Any) -> list[Record]:

@@ -72,7 +72,8 @@ def _choices(res: Resources, year: int) -> dict[tuple[Any, Any], tuple[Record, R
                     out.setdefault((report.get("id"), choice.get("id")), (attribute, choice))
         return out
 
-    return res.get(keys.REPORTS(year)).derived("choices", build)  # type: ignore[no-any-return]
+    choices: dict[tuple[Any, Any], tuple[Record, Record]] = res.get(keys.REPORTS(year)).derived("choices", build)
+    return choices
 
 
 def report_rows(cls: type[_ReportRow], parent: Row, route: ReportRoute, report_id: Any,
