@@ -16,7 +16,6 @@ import strawberry
 
 from gateway.graph import keys
 from gateway.graph.base import to_date, to_id, to_int, to_text
-from gateway.graph.categories import Category
 from gateway.graph.claims import (
     EDU_YEAR_GROUP_CLAIM,
     EXAMS_CLAIM,
@@ -53,9 +52,6 @@ def grade_kind(value: Any) -> GradeTypeKind | None:
     except (TypeError, ValueError):
         return None
 
-
-#: The categories of a student's per-year-group fields (keys computed from education details).
-ASSESSMENT_AND_YEAR_GROUP = (Category.BASIC, Category.ASSESSMENT)
 
 KIND_NOTE = "The grade type id as a kind (null for an id GO does not define)."
 
@@ -100,7 +96,7 @@ def students_year_groups(route: keys.ArgRoute) -> keys.Keyed:
 
         return after_education_details()
 
-    return keys.Keyed(of)
+    return keys.Keyed(of, routes=(keys.EDUCATION_DETAILS.route, route.route))
 
 
 def year_group_named(route: keys.ArgRoute) -> keys.Keyed:
@@ -109,7 +105,7 @@ def year_group_named(route: keys.ArgRoute) -> keys.Keyed:
     def of(year: int, year_group: Any) -> list[ResourceKey]:
         return [route(year, year_group_arg(year_group))]
 
-    return keys.by_args(of)
+    return keys.by_args(of, route.route)
 
 
 def student_rows(student: Row, route: keys.ArgRoute) -> tuple[str | None, list[Record]]:
@@ -158,7 +154,7 @@ class HeadlineGrade(Row):
 
     # Links are declared as annotated fields, so that the schema keeps the class's field order.
     grade_type: GradeType | None = relation(
-        keys.per_parent(lambda grade: [keys.GRADE_TYPES(grade.year, grade.year_group_code)]), category=Category.ASSESSMENT,
+        keys.per_parent(lambda grade: [keys.GRADE_TYPES(grade.year, grade.year_group_code)], keys.GRADE_TYPES.route),
         description="The grade type as configured for the student's year group (GET Grade Types)." + GRADE_TYPES_CLAIM,
     )(_grade_type)
     grade_type_id: strawberry.ID | None = column(
@@ -192,12 +188,12 @@ def headline_grades(parent: Any, year_group: str | None, rows: list[Record]) -> 
 class StudentAttainmentFields(Row):
     """Fields this domain adds to Student (composed in students.py)."""
 
-    @relation(keys.EDUCATION_DETAILS, students_year_groups(keys.GRADES), category=ASSESSMENT_AND_YEAR_GROUP,
+    @relation(keys.EDUCATION_DETAILS, students_year_groups(keys.GRADES),
               description="The student's headline grades, of every grade type and subject (GET Grades for the student's year group)." + GRADES_CLAIM + EDU_YEAR_GROUP_CLAIM)
     def grades(self) -> list[HeadlineGrade]:
         return headline_grades(self, *student_rows(self, keys.GRADES))
 
-    @relation(keys.EDUCATION_DETAILS, students_year_groups(keys.EXAM_RESULTS), category=ASSESSMENT_AND_YEAR_GROUP,
+    @relation(keys.EDUCATION_DETAILS, students_year_groups(keys.EXAM_RESULTS),
               description="The exam results the student achieved (GET Exam Results for the student's year group)." + EXAMS_CLAIM + EDU_YEAR_GROUP_CLAIM)
     def exam_results(self) -> list[ExamResult]:
         return student_rows(self, keys.EXAM_RESULTS)[1]
@@ -216,20 +212,20 @@ YearGroupArg = Annotated[str, strawberry.argument(
 class AcademicYearAttainmentFields(YearScoped):
     """Fields this domain adds to AcademicYear (composed in academic_year.py)."""
 
-    @relation(year_group_named(keys.GRADE_TYPES), check=_check_year_group, category=Category.ASSESSMENT,
+    @relation(year_group_named(keys.GRADE_TYPES), check=_check_year_group,
               description="The types of headline grades configured for a year group." + GRADE_TYPES_CLAIM)
     def grade_types(self, year_group: YearGroupArg) -> list[GradeType]:
         yg = year_group_arg(year_group)
         return [GradeType(raw=r, year=self.year, res=self.res, year_group_code=yg)
                 for r in all_rows(self.res, keys.GRADE_TYPES(self.year, yg))]
 
-    @relation(year_group_named(keys.GRADES), check=_check_year_group, category=Category.ASSESSMENT,
+    @relation(year_group_named(keys.GRADES), check=_check_year_group,
               description="The headline grades of the students of a year group." + GRADES_CLAIM)
     def grades(self, year_group: YearGroupArg) -> list[HeadlineGrade]:
         yg = year_group_arg(year_group)
         return headline_grades(self, yg, all_rows(self.res, keys.GRADES(self.year, yg)))
 
-    @relation(year_group_named(keys.EXAM_RESULTS), check=_check_year_group, category=Category.ASSESSMENT,
+    @relation(year_group_named(keys.EXAM_RESULTS), check=_check_year_group,
               description="The exam results achieved by the students of a year group." + EXAMS_CLAIM)
     def exam_results(self, year_group: YearGroupArg) -> list[ExamResult]:
         return all_rows(self.res, keys.EXAM_RESULTS(self.year, year_group_arg(year_group)))

@@ -16,7 +16,6 @@ import strawberry
 from gateway.graph import keys
 from gateway.graph.attainment import GradeTypeKind, grade_kind
 from gateway.graph.base import parse_id, to_datetime, to_id, to_int, to_text
-from gateway.graph.categories import Category
 from gateway.graph.claims import COMMENTS_CLAIM, REPORTS_CLAIM
 from gateway.graph.links import StudentRef, SubjectRef, student_link, subject_link
 from gateway.graph.relation import Record, all_rows, relation, row_by
@@ -45,7 +44,7 @@ def each_report(route: ReportRoute) -> keys.Keyed:
     def of(scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> list[ResourceKey]:
         return list(dict.fromkeys(report_key(route, scope.year, p.raw.get("id"), args) for p in parents))
 
-    return keys.Keyed(of)
+    return keys.Keyed(of, routes=(route.route,))
 
 
 def named_report(route: ReportRoute) -> keys.Keyed:
@@ -54,7 +53,7 @@ def named_report(route: ReportRoute) -> keys.Keyed:
     def of(year: int, report_id: Any, **args: Any) -> list[ResourceKey]:
         return [report_key(route, year, parse_id(report_id, "reportId"), args)]
 
-    return keys.by_args(of)
+    return keys.by_args(of, route.route)
 
 
 def _check_report_id(report_id: Any, **args: Any) -> None:
@@ -143,19 +142,16 @@ class Report(Row, id="The unique identifier for the report."):
     def attributes(self) -> list[ReportAttribute]:
         return nested(self, ReportAttribute, "attributes_and_choices")
 
-    @relation(each_report(keys.REPORT_GRADES), category=Category.REPORTS,
-              description="The students' grades in each subject of the report (GET Report Grades)." + REPORTS_CLAIM)
+    @relation(each_report(keys.REPORT_GRADES), description="The students' grades in each subject of the report (GET Report Grades)." + REPORTS_CLAIM)
     def grades(self, apply_take_home_report_exclusions: ExclusionsArg = True) -> list[ReportGrade]:
         return report_rows(ReportGrade, self, keys.REPORT_GRADES, self.raw.get("id"),
                            {EXCLUSIONS: apply_take_home_report_exclusions})
 
-    @relation(each_report(keys.REPORT_ATTRIBUTES), category=Category.REPORTS,
-              description="The attribute choices made for students in each subject of the report (GET Report Attributes)." + REPORTS_CLAIM)
+    @relation(each_report(keys.REPORT_ATTRIBUTES), description="The attribute choices made for students in each subject of the report (GET Report Attributes)." + REPORTS_CLAIM)
     def attribute_values(self) -> list[ReportAttributeValue]:
         return report_rows(ReportAttributeValue, self, keys.REPORT_ATTRIBUTES, self.raw.get("id"), {})
 
-    @relation(each_report(keys.REPORT_COMMENTS), category=Category.REPORTS,
-              description="The teachers' comments of the report, once prepared for publication (GET Report Comments)." + COMMENTS_CLAIM)
+    @relation(each_report(keys.REPORT_COMMENTS), description="The teachers' comments of the report, once prepared for publication (GET Report Comments)." + COMMENTS_CLAIM)
     def comments(self) -> list[ReportComment]:
         return report_rows(ReportComment, self, keys.REPORT_COMMENTS, self.raw.get("id"), {})
 
@@ -237,21 +233,18 @@ ReportIdArg = Annotated[strawberry.ID, strawberry.argument(
 class StudentReportFields(Row):
     """Fields this domain adds to Student (composed in students.py)."""
 
-    @relation(named_report(keys.REPORT_GRADES), check=_check_report_id, category=Category.REPORTS,
-              description="The student's grades in one report (GET Report Grades)." + REPORTS_CLAIM)
+    @relation(named_report(keys.REPORT_GRADES), check=_check_report_id, description="The student's grades in one report (GET Report Grades)." + REPORTS_CLAIM)
     def report_grades(self, report_id: ReportIdArg,
                       apply_take_home_report_exclusions: ExclusionsArg = True) -> list[ReportGrade]:
         return report_rows(ReportGrade, self, keys.REPORT_GRADES, parse_id(report_id, "reportId"),
                            {EXCLUSIONS: apply_take_home_report_exclusions}, self.raw.get("id"))
 
-    @relation(named_report(keys.REPORT_COMMENTS), check=_check_report_id, category=Category.REPORTS,
-              description="The teachers' comments about the student in one report (GET Report Comments)." + COMMENTS_CLAIM)
+    @relation(named_report(keys.REPORT_COMMENTS), check=_check_report_id, description="The teachers' comments about the student in one report (GET Report Comments)." + COMMENTS_CLAIM)
     def report_comments(self, report_id: ReportIdArg) -> list[ReportComment]:
         return report_rows(ReportComment, self, keys.REPORT_COMMENTS, parse_id(report_id, "reportId"), {},
                            self.raw.get("id"))
 
-    @relation(named_report(keys.REPORT_ATTRIBUTES), check=_check_report_id, category=Category.REPORTS,
-              description="The attribute choices made for the student in one report (GET Report Attributes)." + REPORTS_CLAIM)
+    @relation(named_report(keys.REPORT_ATTRIBUTES), check=_check_report_id, description="The attribute choices made for the student in one report (GET Report Attributes)." + REPORTS_CLAIM)
     def report_attributes(self, report_id: ReportIdArg) -> list[ReportAttributeValue]:
         return report_rows(ReportAttributeValue, self, keys.REPORT_ATTRIBUTES, parse_id(report_id, "reportId"), {},
                            self.raw.get("id"))

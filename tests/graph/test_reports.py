@@ -8,6 +8,7 @@ import pytest
 
 from gateway.graph import keys
 from gateway.graph.attainment import grade_kind
+from gateway.graph.schema import schema
 from gateway.resources.keys import key
 from gateway.simulator import DEMO_KEY
 from tests.simdata import current_year, ok, unplanned, upstream
@@ -256,3 +257,23 @@ def test_the_exclusions_flag_is_part_of_the_report_grades_key() -> None:
     assert str(without) == "report-grades:2026:5?applyTakeHomeReportExclusions=false"
     with pytest.raises(ValueError, match="no query parameter"):
         key("report-comments", 2026, 5, (("applyTakeHomeReportExclusions", "false"),))
+
+
+def test_fields_with_computed_keys_have_their_routes_categories() -> None:
+    """Reads computed per report or per year group still name their routes, so a token's data
+    categories are checked for them like for any other field."""
+    types = schema._schema.type_map
+
+    def categories(type_name: str, field: str) -> set[str]:
+        sfield = types[type_name].fields[field].extensions["strawberry-definition"]  # type: ignore[attr-defined]
+        return {c.value for c in sfield.base_resolver.wrapped_func.relation.categories}
+
+    for type_name, field in [("Report", "grades"), ("Report", "comments"), ("Report", "attributeValues"),
+                             ("Student", "reportGrades"), ("Student", "reportComments"),
+                             ("Student", "reportAttributes")]:
+        assert categories(type_name, field) == {"reports"}, (type_name, field)
+    for type_name, field in [("AcademicYear", "grades"), ("AcademicYear", "gradeTypes"),
+                             ("AcademicYear", "examResults"), ("HeadlineGrade", "gradeType")]:
+        assert categories(type_name, field) == {"assessment"}, (type_name, field)
+    # A student's grades and exam results find the year group in education details first.
+    assert categories("Student", "grades") == categories("Student", "examResults") == {"basic", "assessment"}
