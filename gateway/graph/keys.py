@@ -73,6 +73,21 @@ class ArgRoute:
 
 
 @dataclass(frozen=True, slots=True)
+class FlaggedArgRoute:
+    """An :class:`ArgRoute` that also takes one boolean query parameter, ``flag``; the key for
+    the upstream's default sends nothing (so it is the key, and the call, of the plain route)."""
+
+    route: str
+    flag: str
+    default: bool
+
+    def __call__(self, year: int, arg: Any, flag: bool | None = None) -> ResourceKey:
+        if flag is None or flag == self.default:
+            return _arg_key(self.route, year, arg)
+        return _flag_key(self.route, year, arg, ((self.flag, "true" if flag else "false"),))
+
+
+@dataclass(frozen=True, slots=True)
 class Keyed:
     """Keys computed by a function: ``of(scope, parents, args) -> keys`` (for reads that depend
     on the parents, on an argument or on other loaded data). ``static``: see :class:`Reads`."""
@@ -126,6 +141,11 @@ def _arg_key(route: str, year: int | None, arg: Any) -> ResourceKey:
     return key(route, year, arg)
 
 
+@lru_cache(maxsize=4096)
+def _flag_key(route: str, year: int, arg: Any, options: tuple[tuple[str, str], ...]) -> ResourceKey:
+    return key(route, year, arg, options)
+
+
 # --- the routes ----------------------------------------------------------------------------
 
 SCHOOL = key("school")
@@ -164,7 +184,7 @@ GRADES = ArgRoute("grades")                # per year group
 EXAM_RESULTS = ArgRoute("exam-results")    # per year group
 
 REPORTS = YearRoute("reports")
-REPORT_GRADES = ArgRoute("report-grades")          # per report id
+REPORT_GRADES = FlaggedArgRoute("report-grades", "applyTakeHomeReportExclusions", True)  # per report id
 REPORT_ATTRIBUTES = ArgRoute("report-attributes")  # per report id
 REPORT_COMMENTS = ArgRoute("report-comments")      # per report id
 

@@ -43,6 +43,9 @@ class Route:
     source: Source = GO4SCHOOLS
     #: An optional query parameter a resource key's argument may fill (a filter).
     query: str | None = None
+    #: Further optional query parameters a resource key may carry, as (name, value) pairs
+    #: (GET Report Grades' applyTakeHomeReportExclusions).
+    options: tuple[str, ...] = ()
     #: Answers carry Last-Modified and honour If-Modified-Since: a stale cached copy is
     #: revalidated (a 304 keeps it) instead of downloaded again.
     conditional: bool = False
@@ -110,7 +113,8 @@ _TABLE: tuple[Route, ...] = (
           "The attribute choices made for students in one report.", module="Reports"),
     Route("report-grades", _Y + "/attainment/reports/{reportId}/grades",
           "students.attainment.reports.read", "GET Report Grades",
-          "The subjects and student grades of one report.", module="Reports"),
+          "The subjects and student grades of one report.", module="Reports",
+          options=("applyTakeHomeReportExclusions",)),
     Route("report-comments", _Y + "/attainment/reports/{reportId}/comments",
           "students.attainment.reports.comments.read", "GET Report Comments",
           "Teachers' comments for one report (once prepared for publication).",

@@ -7,8 +7,12 @@ and nothing else, with no unplanned (per-object) loads.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+import pytest
+
+from gateway.simulator import DEMO_KEY
 from tests.simdata import current_year, ok, unplanned, upstream
 
 
@@ -197,3 +201,34 @@ async def test_teaching_group_marks_grid_sits_on_the_floor(gateway: Any) -> None
     grid = data["academicYear"]["group"]["students"]
     assert sorted(grid, key=lambda s: s["id"]) == sorted(_expected_grid(students, ids, slots, books),
                                                          key=lambda s: s["id"])
+
+
+# --- a record whose student GET Students does not list --------------------------------------
+
+async def test_a_mark_or_grade_whose_student_is_missing_has_a_null_student(
+        gateway: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GET Marks and GET Marksheets may name a student GET Students does not list (a leaver, a
+    student added since): that one record's ``student`` is null; the rest of the list stands."""
+    sim = gateway.sim
+    year = await current_year(sim)
+    assessment = sim.school_for(DEMO_KEY).year(year).assessment
+    marks, sheets = copy.deepcopy(assessment.marks), copy.deepcopy(assessment.marksheet_grades)
+    slot = next(s for s in marks if s["marks"])
+    sheet = next(s for s in sheets if s["grades"])
+    ghost = 987_654_321
+    slot["marks"].append({"student_id": ghost, "grade": "9", "alias": "9", "mark": "1.00000"})
+    sheet["grades"].append({"student_id": ghost, "grade": "9", "alias": "9"})
+    monkeypatch.setitem(assessment.__dict__, "marks", marks)
+    monkeypatch.setitem(assessment.__dict__, "marksheet_grades", sheets)
+
+    data = ok(await gateway.gql(
+        "query($y: Int, $m: ID!, $s: ID!) { academicYear(year: $y) { "
+        "markslot(id: $m) { marks { student { id } grade } } "
+        "marksheet(id: $s) { grades { student { id } grade } } } }",
+        {"y": year, "m": str(slot["id"]), "s": str(sheet["id"])}))
+    ay = data["academicYear"]
+    assert ay["markslot"]["marks"] == [{"student": None if m["student_id"] == ghost else {"id": str(m["student_id"])},
+                                        "grade": m["grade"]} for m in slot["marks"]]
+    assert ay["marksheet"]["grades"] == [{"student": None if g["student_id"] == ghost else {"id": str(g["student_id"])},
+                                          "grade": g["grade"]} for g in sheet["grades"]]
+    assert ay["markslot"]["marks"][-1]["student"] is None and ay["markslot"]["marks"][0]["student"]

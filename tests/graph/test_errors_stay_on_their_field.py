@@ -128,7 +128,7 @@ def test_fallible_fields_are_nullable_with_semantic_non_null_in_the_published_sc
     fields = _fields(text)
     for coordinate in ("AcademicYear.subjects", "AcademicYear.teachers", "AcademicYear.students",
                        "AcademicYear.behaviourEvents", "Student.groups", "Group.students",
-                       "Mark.student", "Student.isLeaver", "Query.school", "Query.academicYear",
+                       "Mark.markslot", "Student.isLeaver", "Query.school", "Query.academicYear",
                        "Query.schools", "School.academicYear"):
         field = fields[coordinate]
         assert not isinstance(field.type, GraphQLNonNull), coordinate

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from gateway.graph import keys
 from gateway.graph.attainment import grade_kind
+from gateway.graph.schema import schema
+from gateway.resources.keys import key
+from gateway.simulator import DEMO_KEY
 from tests.simdata import current_year, ok, unplanned, upstream
 
 
@@ -199,3 +205,75 @@ async def test_a_report_id_that_is_not_a_number_is_bad_user_input(gateway: Any) 
     assert codes == {"reportComments": "BAD_USER_INPUT", "report": "BAD_USER_INPUT"}
     assert "whole number" in data["errors"][0]["message"]
     assert not {"report-grades", "report-comments", "report-attributes"} & set(sim.counts)
+
+
+# --- GET Report Grades' applyTakeHomeReportExclusions ---------------------------------------
+
+def _grade_rows(subjects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"subject": {"id": str(s["subject_id"])}, "type": g["type"], "name": g.get("name"),
+             "student": {"id": str(g["student_id"])}} for s in subjects for g in s["grades"]]
+
+
+async def test_report_grades_can_be_read_without_take_home_exclusions(gateway: Any) -> None:
+    """applyTakeHomeReportExclusions: false is sent upstream as the query parameter GET Report
+    Grades documents (its default, true, sends nothing: the same call and cache entry as before)."""
+    sim = gateway.sim
+    year = await current_year(sim)
+    attainment = sim.school_for(DEMO_KEY).year(year).attainment
+    report = next(r for r in attainment.reports
+                  if attainment.report_grades(r, True) != attainment.report_grades(r, False))
+    with_exclusions = _grade_rows(attainment.report_grades(report, True))
+    without = _grade_rows(attainment.report_grades(report, False))
+    extra = [g for g in without if g not in with_exclusions]
+    assert extra and len(without) > len(with_exclusions)
+    sid = extra[0]["student"]["id"]
+
+    sim.reset()
+    before = unplanned()
+    fields = "subject { id } type name student { id }"
+    data = ok(await gateway.gql(
+        "query($y: Int, $r: ID!, $s: ID) { academicYear(year: $y) { report(id: $r) { "
+        f"grades {{ {fields} }} all: grades(applyTakeHomeReportExclusions: false) {{ {fields} }} "
+        f"explicit: grades(applyTakeHomeReportExclusions: true) {{ {fields} }} }} "
+        f"student(id: $s) {{ reportGrades(reportId: $r, applyTakeHomeReportExclusions: false) {{ {fields} }} "
+        f"default: reportGrades(reportId: $r) {{ {fields} }} }} }} }}",
+        {"y": year, "r": str(report["id"]), "s": sid}))
+    ay = data["academicYear"]
+    assert ay["report"]["grades"] == with_exclusions == ay["report"]["explicit"]
+    assert ay["report"]["all"] == without
+    assert ay["student"]["reportGrades"] == [g for g in without if g["student"]["id"] == sid]
+    assert ay["student"]["default"] == [g for g in with_exclusions if g["student"]["id"] == sid]
+    sent = sorted((r.query for r in sim.requests if r.route == "report-grades"), key=len)
+    assert sent == [{}, {"applyTakeHomeReportExclusions": "false"}]  # one call per flag value
+    assert unplanned() == before
+
+
+def test_the_exclusions_flag_is_part_of_the_report_grades_key() -> None:
+    plain = keys.REPORT_GRADES(2026, 5)
+    assert keys.REPORT_GRADES(2026, 5, True) is plain and plain.options == () and plain.query() == {}
+    without = keys.REPORT_GRADES(2026, 5, False)
+    assert without != plain and without.params() == plain.params()
+    assert without.query() == {"applyTakeHomeReportExclusions": "false"}
+    assert str(without) == "report-grades:2026:5?applyTakeHomeReportExclusions=false"
+    with pytest.raises(ValueError, match="no query parameter"):
+        key("report-comments", 2026, 5, (("applyTakeHomeReportExclusions", "false"),))
+
+
+def test_fields_with_computed_keys_have_their_routes_categories() -> None:
+    """Reads computed per report or per year group still name their routes, so a token's data
+    categories are checked for them like for any other field."""
+    types = schema._schema.type_map
+
+    def categories(type_name: str, field: str) -> set[str]:
+        sfield = types[type_name].fields[field].extensions["strawberry-definition"]  # type: ignore[attr-defined]
+        return {c.value for c in sfield.base_resolver.wrapped_func.relation.categories}
+
+    for type_name, field in [("Report", "grades"), ("Report", "comments"), ("Report", "attributeValues"),
+                             ("Student", "reportGrades"), ("Student", "reportComments"),
+                             ("Student", "reportAttributes")]:
+        assert categories(type_name, field) == {"reports"}, (type_name, field)
+    for type_name, field in [("AcademicYear", "grades"), ("AcademicYear", "gradeTypes"),
+                             ("AcademicYear", "examResults"), ("HeadlineGrade", "gradeType")]:
+        assert categories(type_name, field) == {"assessment"}, (type_name, field)
+    # A student's grades and exam results find the year group in education details first.
+    assert categories("Student", "grades") == categories("Student", "examResults") == {"basic", "assessment"}
