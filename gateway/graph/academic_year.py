@@ -9,11 +9,11 @@ from gateway.graph.attainment import AcademicYearAttainmentFields
 from gateway.graph.attendance import AcademicYearAttendanceFields
 from gateway.graph.behaviour import AcademicYearBehaviourFields
 from gateway.graph.reports import AcademicYearReportFields
+from gateway.graph.row import YearScoped
 from gateway.graph.students import AcademicYearStudentFields
 from gateway.graph.teaching import AcademicYearTeachingFields
 from gateway.graph.timetable import AcademicYearTimetableFields
 from gateway.graph.year_groups import AcademicYearYearGroupFields
-from gateway.resources.memo import Resources
 
 
 @strawberry.type(description="One academic year of a school, named by the calendar year it ends in (2026 = September 2025 to July 2026). Everything of the school in that year hangs from here.")
@@ -21,9 +21,7 @@ class AcademicYear(AcademicYearStudentFields, AcademicYearTeachingFields,
                    AcademicYearTimetableFields, AcademicYearAssessmentFields,
                    AcademicYearAttainmentFields, AcademicYearReportFields,
                    AcademicYearAttendanceFields, AcademicYearBehaviourFields,
-                   AcademicYearYearGroupFields):
-    year: int = strawberry.field(description="The academic year, e.g. 2026 for September 2025 to July 2026.")
-    res: strawberry.Private[Resources]
+                   AcademicYearYearGroupFields, YearScoped):
     school_raw: strawberry.Private[dict]
 
     @property

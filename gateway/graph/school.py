@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import Annotated, cast
 
 import strawberry
 from graphql import GraphQLObjectType, get_named_type
 
-from gateway.graph.base import rk
+from gateway.graph import keys
+from gateway.graph.academic_year import AcademicYear
 from gateway.graph.context import Context, Info
 from gateway.graph.errors import GatewayError, bad_input
 from gateway.graph.nullability import semantic_non_null
 from gateway.graph.plan import Scope, prefetch
+from gateway.graph.row import column
 from gateway.resources.memo import Resources
 from gateway.resources.tenant import Tenant
 
-if TYPE_CHECKING:
-    from gateway.graph.academic_year import AcademicYear
-
-AcademicYearRef = Annotated["AcademicYear", strawberry.lazy("gateway.graph.academic_year")]
-
-SCHOOL = rk("school")
+SCHOOL = keys.SCHOOL  # transitional name: attendance_write.py imports it
 YearArg = Annotated[int | None, strawberry.argument(
     description="The academic year, named by the calendar year it ends in (default: the current one).")]
 CLAIM = "Needs the General-School (school.read) permission."
@@ -52,8 +49,6 @@ async def load_school(ctx: Context, tenant: Tenant, code: str | None = None) -> 
 
 async def enter_year(info: Info, school: School, year: int | None) -> AcademicYear:
     """Check the year against the school's, then load everything the selection below will read."""
-    from gateway.graph.academic_year import AcademicYear
-
     years = [int(y) for y in school.raw.get("academic_years") or ()]
     if year is None:
         year = int(school.raw.get("current_academic_year") or (max(years) if years else 0))
@@ -68,30 +63,25 @@ async def enter_year(info: Info, school: School, year: int | None) -> AcademicYe
     return ay
 
 
+def _text(value: object) -> str:
+    return str(value or "")
+
+
 @strawberry.type(description="A school, from GET Schools. " + CLAIM)
 class School:
     raw: strawberry.Private[dict]
     res: strawberry.Private[Resources]
 
-    @strawberry.field(description="The school's unique code.")
-    def code(self) -> str:
-        return str(self.raw.get("code") or "")
-
-    @strawberry.field(description="The name of the school.")
-    def name(self) -> str:
-        return str(self.raw.get("name") or "")
-
-    @strawberry.field(description="The academic years the school has data for (named by the calendar year they end in: 2026 = Sept 2025 to July 2026).")
-    def academic_years(self) -> list[int]:
-        return [int(y) for y in self.raw.get("academic_years") or ()]
-
-    @strawberry.field(description="The school's current academic year.")
-    def current_academic_year(self) -> int:
-        return int(self.raw.get("current_academic_year") or 0)
+    code: str = column("code", "The school's unique code.", convert=_text)
+    name: str = column("name", "The name of the school.", convert=_text)
+    academic_years: list[int] = column("academic_years", "The academic years the school has data for (named by the calendar year they end in: 2026 = Sept 2025 to July 2026).",
+                                       convert=lambda v: [int(y) for y in v or ()])
+    current_academic_year: int = column("current_academic_year", "The school's current academic year.",
+                                        convert=lambda v: int(v or 0))
 
     @strawberry.field(description="One academic year of the school (default: the current one).",
                       directives=[semantic_non_null()])
-    async def academic_year(self, info: Info, year: YearArg = None) -> AcademicYearRef:
+    async def academic_year(self, info: Info, year: YearArg = None) -> AcademicYear:
         return await enter_year(info, self, year)
 
 
@@ -113,6 +103,6 @@ class Query:
 
     @strawberry.field(description="An academic year of the (only) school, default its current year. In trust mode use school(code:) { academicYear }.",
                       directives=[semantic_non_null()])
-    async def academic_year(self, info: Info, year: YearArg = None) -> AcademicYearRef:
+    async def academic_year(self, info: Info, year: YearArg = None) -> AcademicYear:
         school = await load_school(info.context, tenant_for(info.context, None))
         return await enter_year(info, school, year)

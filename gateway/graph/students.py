@@ -1,281 +1,192 @@
 """Students: personal details (GET Students) and education details (GET Education Details).
 
-``Student`` is composed here from the fields each domain adds (groups from
-teaching, marks from assessment, attendance, behaviour…), so that a domain's
-fields live with its types.
+``Student`` is composed here from the fields each domain adds (groups from teaching, marks from
+assessment, attendance, behaviour…), so that a domain's fields live with its types. Each field
+that reads a resource is one ``@relation``; the education details are one record per student,
+so each of their fields is an :func:`edu_column`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, ClassVar
 
 import strawberry
 
+from gateway.graph import keys
 from gateway.graph.assessment import StudentAssessmentFields
 from gateway.graph.attainment import StudentAttainmentFields
 from gateway.graph.attendance import StudentAttendanceFields
-from gateway.graph.base import parse_id, read, rk, to_date
+from gateway.graph.base import parse_id, to_datetime, to_id, to_int, to_text
 from gateway.graph.behaviour import StudentBehaviourFields
-from gateway.graph.context import Info
+from gateway.graph.claims import EDU_CLAIM, STUDENTS_CLAIM
 from gateway.graph.errors import bad_input
-from gateway.graph.plan import Scope, planned
 from gateway.graph.pupil import StudentPupilDataFields
+from gateway.graph.relation import Record, all_rows, relation, row_by, rows_by
 from gateway.graph.reports import StudentReportFields
+from gateway.graph.row import Row, YearScoped, column
 from gateway.graph.teaching import StudentTeachingFields
 from gateway.graph.timetable import StudentTimetableFields
-from gateway.resources.keys import ResourceKey
 from gateway.resources.memo import Resources
 from gateway.shared.upn import upn_problem
 
-STUDENTS_CLAIM = " Needs the Student-Students (students.read) permission."
-EDU_CLAIM = " Needs the Students-Education Details (students.education.read) permission."
+# transitional: attendance_write.py, attainment.py and year_groups.py import these key makers;
+# new code names the routes keys.STUDENTS / keys.EDUCATION_DETAILS.
+students_key = keys.STUDENTS
+edu_key = keys.EDUCATION_DETAILS
 
 
-def students_key(year: int) -> ResourceKey:
-    return rk("students", year)
+# --- look-ups (records in, records out) -------------------------------------------------------
+
+def edu_record(res: Any, year: int, student_id: Any) -> dict:
+    """A student's education details row ({} when GO4Schools has none, or for a missing id)."""
+    return row_by(res, keys.EDUCATION_DETAILS(year), student_id, "student_id") or {}
 
 
-def edu_key(year: int) -> ResourceKey:
-    return rk("education-details", year)
-
-
-def _edu_needs(scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[ResourceKey]:
-    return [edu_key(scope.year)]
-
-
-def make_student(raw: dict, year: int, res: Resources) -> Student:
-    return Student(raw=raw, year=year, res=res)
-
-
-def students_by_ids(res: Resources, year: int, student_ids: Any) -> list[Student]:
-    """Students for upstream ids, in the given order (ids the school does not know are skipped)."""
-    by_id = res.get(students_key(year)).unique("id")
+def education_attributes(edu: dict) -> list[Record]:
+    """One record per recorded value, with its attribute's fields and the student's id."""
     out = []
-    for sid in student_ids:
-        raw = by_id.get(sid)
-        if raw is not None:
-            out.append(Student(raw=raw, year=year, res=res))
+    for attr in edu.get("student_education_attributes") or ():
+        head = {k: attr.get(k) for k in ("attribute_id", "code", "name", "is_system")}
+        for value in attr.get("attribute_values") or ():
+            out.append({**head, "student_id": edu.get("student_id"), "value": value.get("value"),
+                        "academic_year": value.get("academic_year"), "date": value.get("date")})
     return out
 
 
-def student_by_id(res: Resources, year: int, student_id: Any) -> Student | None:
-    raw = res.get(students_key(year)).unique("id").get(student_id)
-    return None if raw is None else Student(raw=raw, year=year, res=res)
+def filtered_students(res: Any, year: int, year_group: str | None, registration_group: str | None,
+                      on_roll: bool | None) -> list[Record]:
+    rows = all_rows(res, keys.STUDENTS(year))
+    if not (year_group or registration_group or on_roll is not None):
+        return rows
+    edu = res.get(keys.EDUCATION_DETAILS(year)).unique("student_id")
+    kept = []
+    for raw in rows:
+        e = edu.get(raw.get("id")) or {}
+        if year_group and str(e.get("national_curriculum_year")) != year_group:
+            continue
+        if registration_group and e.get("registration_group") != registration_group:
+            continue
+        if on_roll is not None and bool(e.get("deleted_from_source")) == on_roll:
+            continue
+        kept.append(raw)
+    return kept
 
+
+def _upn(upn: str) -> str:
+    """A UPN argument, normalised and checked (BAD_USER_INPUT before any lookup)."""
+    upn = upn.strip().upper()
+    problem = upn_problem(upn)
+    if problem:
+        raise bad_input(f"{upn!r} is not a valid UPN: {problem}")
+    return upn
+
+
+def _one_of_id_or_upn(id: Any = None, upn: str | None = None) -> None:  # noqa: A002
+    if (id is None) == (upn is None):
+        raise bad_input("Give exactly one of id or upn")
+    if upn is not None:
+        _upn(upn)
+    else:
+        parse_id(id, "id")
+
+
+def _list_reads(year: int, year_group: str | None = None, registration_group: str | None = None,
+                on_roll: bool | None = None, **_: Any) -> list[Any]:
+    filtered = bool(year_group or registration_group or on_roll is not None)
+    return [keys.STUDENTS(year), *([keys.EDUCATION_DETAILS(year)] if filtered else [])]
+
+
+def _one_reads(year: int, upn: str | None = None, **_: Any) -> list[Any]:
+    return [keys.STUDENTS(year), *([keys.EDUCATION_DETAILS(year)] if upn else [])]
+
+
+# --- types ------------------------------------------------------------------------------------
 
 @strawberry.type(description="A value of an education attribute recorded for a student (GET Education Details).")
-class EducationAttribute:
-    raw: strawberry.Private[dict]
-    attribute: strawberry.Private[dict]
+class EducationAttribute(Row):
+    PLAN_FIELDS: ClassVar[tuple[str, ...]] = ("student_id", "attribute_id", "academic_year", "date", "value")
 
-    @strawberry.field(description="The unique identifier for the attribute.")
-    def attribute_id(self) -> strawberry.ID | None:
-        v = self.attribute.get("attribute_id")
-        return None if v is None else strawberry.ID(str(v))
+    attribute_id: strawberry.ID | None = column("attribute_id", "The unique identifier for the attribute.", convert=to_id)
+    code: str | None = column("code", "The code for the attribute.")
+    name: str | None = column("name", "The name for the attribute.")
+    is_system: bool | None = column("is_system", "Whether the attribute is a system attribute (retrieved from the MIS).")
+    value: str | None = column("value", "The attribute value recorded at this time for this student.", convert=to_text)
+    academic_year: int | None = column("academic_year", "Only populated if this value was timestamped against the requested academic year.",
+                                       convert=to_int)
+    date: dt.datetime | None = column("date", "The dated timestamp of the value, regardless of academic year, as GO4Schools gives it.",
+                                      convert=to_datetime)
 
-    @strawberry.field(description="The code for the attribute.")
-    def code(self) -> str | None:
-        return self.attribute.get("code")
 
-    @strawberry.field(description="The name for the attribute.")
-    def name(self) -> str | None:
-        return self.attribute.get("name")
+def edu_column(field: str, description: str, convert: Callable[[Any], Any] | None = None) -> Any:
+    """A Student field that shows one value of the student's education details (GET Education
+    Details); its type is the class annotation, like :func:`~gateway.graph.row.column`."""
 
-    @strawberry.field(description="Whether the attribute is a system attribute (retrieved from the MIS).")
-    def is_system(self) -> bool | None:
-        return self.attribute.get("is_system")
+    def value(self: Student) -> Any:
+        found = edu_record(self.res, self.year, self.raw.get("id")).get(field)
+        return found if convert is None else convert(found)
 
-    @strawberry.field(description="The attribute value recorded at this time for this student.")
-    def value(self) -> str | None:
-        v = self.raw.get("value")
-        return None if v is None else str(v)
-
-    @strawberry.field(description="Only populated if this value was timestamped against the requested academic year.")
-    def academic_year(self) -> int | None:
-        v = self.raw.get("academic_year")
-        try:
-            return None if v in (None, "") else int(v)
-        except (TypeError, ValueError):
-            return None
-
-    @strawberry.field(description="The dated timestamp of the value, regardless of academic year.")
-    def date(self) -> dt.date | None:
-        return to_date(self.raw.get("date"))
+    return relation(keys.EDUCATION_DETAILS, description=description + EDU_CLAIM)(value)
 
 
 @strawberry.type(description="A student: personal details from GET Students joined with education details, and every link the data allows." + STUDENTS_CLAIM)
 class Student(StudentTeachingFields, StudentTimetableFields, StudentAssessmentFields,
               StudentAttainmentFields, StudentReportFields, StudentAttendanceFields,
-              StudentBehaviourFields, StudentPupilDataFields):
-    raw: strawberry.Private[dict]
-    year: strawberry.Private[int]
-    res: strawberry.Private[Resources]
-
-    @property
-    def plan_id(self) -> tuple[str, Any]:
-        return ("student", self.raw.get("id"))
+              StudentBehaviourFields, StudentPupilDataFields, Row,
+              id="The unique identifier for the student (GO4Schools id)."):
+    legal_first_name: str | None = column("legal_first_name", "The legal forename of the student.")
+    legal_last_name: str | None = column("legal_last_name", "The legal last name of the student.")
+    preferred_first_name: str | None = column("preferred_first_name", "The preferred forename of the student.")
+    preferred_last_name: str | None = column("preferred_last_name", "The preferred last name of the student.")
+    middle_names: str | None = column("middle_names", "Any middle names of the student.")
+    date_of_birth: dt.datetime | None = column("date_of_birth", "The date of birth of the student, as GO4Schools gives it (a date and time).",
+                                               convert=to_datetime)
+    sex: str | None = column("sex", "The gender of the student as recorded by the school.")
+    mis_id: str | None = column("student_mis_id", "The identifier for the student in the school's MIS (non-MIS schools only).",
+                                convert=to_text)
+    upn: str | None = edu_column("upn", "Unique pupil number for the student (personal data of its own category).")
+    former_upn: str | None = edu_column("former_upn", "The former UPN for the student.")
+    year_group: str | None = edu_column("national_curriculum_year", "The year group (National Curriculum year) of the student, e.g. \"10\".")
+    registration_group: str | None = edu_column("registration_group", "The registration group of the student.")
+    house: str | None = edu_column("house", "The student's house.")
+    admission_date: dt.datetime | None = edu_column("admission_date", "The admission date of the student, as GO4Schools gives it (a date and time).",
+                                                    convert=to_datetime)
+    leaving_date: dt.datetime | None = edu_column("leaving_date", "The leaving date of the student, if they have left, as GO4Schools gives it (a date and time).",
+                                                  convert=to_datetime)
+    is_leaver: bool = edu_column("deleted_from_source", "The leaver status of the student (deleted_from_source).", convert=bool)
 
     @property
     def student_id(self) -> Any:
         return self.raw.get("id")
 
     def edu(self) -> dict:
-        """This student's education details row ({} when GO4Schools has none)."""
-        return self.res.get(edu_key(self.year)).unique("student_id").get(self.raw.get("id")) or {}
+        """This student's education details row ({} when GO4Schools has none); loaded by the caller."""
+        return edu_record(self.res, self.year, self.raw.get("id"))
 
-    @strawberry.field(description="The unique identifier for the student (GO4Schools id).")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.raw.get("id")))
-
-    @strawberry.field(description="The legal forename of the student.")
-    def legal_first_name(self) -> str | None:
-        return self.raw.get("legal_first_name")
-
-    @strawberry.field(description="The legal last name of the student.")
-    def legal_last_name(self) -> str | None:
-        return self.raw.get("legal_last_name")
-
-    @strawberry.field(description="The preferred forename of the student.")
-    def preferred_first_name(self) -> str | None:
-        return self.raw.get("preferred_first_name")
-
-    @strawberry.field(description="The preferred last name of the student.")
-    def preferred_last_name(self) -> str | None:
-        return self.raw.get("preferred_last_name")
-
-    @strawberry.field(description="Any middle names of the student.")
-    def middle_names(self) -> str | None:
-        return self.raw.get("middle_names")
-
-    @strawberry.field(description="The date of birth of the student.")
-    def date_of_birth(self) -> dt.date | None:
-        return to_date(self.raw.get("date_of_birth"))
-
-    @strawberry.field(description="The gender of the student as recorded by the school.")
-    def sex(self) -> str | None:
-        return self.raw.get("sex")
-
-    @strawberry.field(description="The identifier for the student in the school's MIS (non-MIS schools only).")
-    def mis_id(self) -> str | None:
-        v = self.raw.get("student_mis_id")
-        return None if v is None else str(v)
-
-    @strawberry.field(description="Unique pupil number for the student (personal data of its own category)." + EDU_CLAIM)
-    @planned(needs=_edu_needs)
-    def upn(self) -> str | None:
-        return read(self.res, [edu_key(self.year)], lambda: self.edu().get("upn"))
-
-    @strawberry.field(description="The former UPN for the student." + EDU_CLAIM)
-    @planned(needs=_edu_needs)
-    def former_upn(self) -> str | None:
-        return read(self.res, [edu_key(self.year)], lambda: self.edu().get("former_upn"))
-
-    @strawberry.field(description="The year group (National Curriculum year) of the student, e.g. \"10\"." + EDU_CLAIM)
-    @planned(needs=_edu_needs)
-    def year_group(self) -> str | None:
-        return read(self.res, [edu_key(self.year)], lambda: self.edu().get("national_curriculum_year"))
-
-    @strawberry.field(description="The registration group of the student." + EDU_CLAIM)
-    @planned(needs=_edu_needs)
-    def registration_group(self) -> str | None:
-        return read(self.res, [edu_key(self.year)], lambda: self.edu().get("registration_group"))
-
-    @strawberry.field(description="The student's house." + EDU_CLAIM)
-    @planned(needs=_edu_needs)
-    def house(self) -> str | None:
-        return read(self.res, [edu_key(self.year)], lambda: self.edu().get("house"))
-
-    @strawberry.field(description="The admission date of the student." + EDU_CLAIM)
-    @planned(needs=_edu_needs)
-    def admission_date(self) -> dt.date | None:
-        return read(self.res, [edu_key(self.year)], lambda: to_date(self.edu().get("admission_date")))
-
-    @strawberry.field(description="The leaving date of the student, if they have left." + EDU_CLAIM)
-    @planned(needs=_edu_needs)
-    def leaving_date(self) -> dt.date | None:
-        return read(self.res, [edu_key(self.year)], lambda: to_date(self.edu().get("leaving_date")))
-
-    @strawberry.field(description="The leaver status of the student (deleted_from_source)." + EDU_CLAIM)
-    @planned(needs=_edu_needs)
-    def is_leaver(self) -> bool:
-        return read(self.res, [edu_key(self.year)], lambda: bool(self.edu().get("deleted_from_source")))
-
-    @strawberry.field(description="Educational attributes recorded for this student (e.g. proficiency in English)." + EDU_CLAIM)
-    @planned(needs=_edu_needs)
+    @relation(keys.EDUCATION_DETAILS, description="Educational attributes recorded for this student (e.g. proficiency in English)." + EDU_CLAIM)
     def education_attributes(self) -> list[EducationAttribute]:
-        def build() -> list[EducationAttribute]:
-            out = []
-            for attr in self.edu().get("student_education_attributes") or ():
-                for value in attr.get("attribute_values") or ():
-                    out.append(EducationAttribute(raw=value, attribute=attr))
-            return out
-        return read(self.res, [edu_key(self.year)], build)
+        return education_attributes(self.edu())
 
 
-# --- AcademicYear fields ---------------------------------------------------------------
+# --- transitional: typed look-ups the domains not yet on relation() still call ----------------
+# (assessment, attendance, behaviour, pupil, year_groups; removed once they link by records)
 
-def _list_needs(scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[ResourceKey]:
-    keys = [students_key(scope.year)]
-    if args.get("yearGroup") or args.get("registrationGroup") or args.get("onRoll") is not None:
-        keys.append(edu_key(scope.year))
-    return keys
+def students_by_ids(res: Resources, year: int, student_ids: Iterable[Any]) -> list[Student]:
+    return [Student(raw=r, year=year, res=res) for r in rows_by(res, keys.STUDENTS(year), student_ids)]
 
 
-def _filtered(res: Resources, year: int, year_group: str | None, registration_group: str | None,
-              on_roll: bool | None) -> list[Student]:
-    rows = res.get(students_key(year)).rows
-    if year_group or registration_group or on_roll is not None:
-        edu = res.get(edu_key(year)).unique("student_id")
-        kept = []
-        for raw in rows:
-            e = edu.get(raw.get("id")) or {}
-            if year_group and str(e.get("national_curriculum_year")) != year_group:
-                continue
-            if registration_group and e.get("registration_group") != registration_group:
-                continue
-            if on_roll is not None and bool(e.get("deleted_from_source")) == on_roll:
-                continue
-            kept.append(raw)
-        rows = kept
-    return [Student(raw=raw, year=year, res=res) for raw in rows]
+def student_by_id(res: Resources, year: int, student_id: Any) -> Student | None:
+    raw = row_by(res, keys.STUDENTS(year), student_id)
+    return None if raw is None else Student(raw=raw, year=year, res=res)
 
 
-def _list_expand(scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[Student]:
-    return _filtered(scope.resources, scope.year, args.get("yearGroup"),
-                     args.get("registrationGroup"), args.get("onRoll"))
-
-
-def _one_needs(scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[ResourceKey]:
-    keys = [students_key(scope.year)]
-    if args.get("upn"):
-        keys.append(edu_key(scope.year))
-    return keys
-
-
-def _find(res: Resources, year: int, id: Any, upn: str | None) -> Student | None:
-    if (id is None) == (upn is None):
-        raise bad_input("Give exactly one of id or upn")
-    if upn is not None:
-        upn = upn.strip().upper()
-        problem = upn_problem(upn)
-        if problem:
-            raise bad_input(f"{upn!r} is not a valid UPN: {problem}")
-        edu = res.get(edu_key(year)).unique("upn").get(upn)
-        return None if edu is None else student_by_id(res, year, edu.get("student_id"))
-    return student_by_id(res, year, parse_id(id, "id"))
-
-
-def _one_expand(scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[Student]:
-    found = _find(scope.resources, scope.year, args.get("id"), args.get("upn"))
-    return [found] if found else []
-
+# --- AcademicYear fields ----------------------------------------------------------------------
 
 @strawberry.type
-class AcademicYearStudentFields:
-    @strawberry.field(description="The students at school in this academic year (leavers included unless onRoll is given)." + STUDENTS_CLAIM + " Filters need education details.")
-    @planned(needs=_list_needs, expand=_list_expand)
-    def students(self, info: Info,
+class AcademicYearStudentFields(YearScoped):
+    @relation(keys.by_args(_list_reads), description="The students at school in this academic year (leavers included unless onRoll is given)." + STUDENTS_CLAIM + " Filters need education details.")
+    def students(self,
                  year_group: Annotated[str | None, strawberry.argument(
                      description="Only students in this year group (NC year), e.g. \"10\".")] = None,
                  registration_group: Annotated[str | None, strawberry.argument(
@@ -283,19 +194,17 @@ class AcademicYearStudentFields:
                  on_roll: Annotated[bool | None, strawberry.argument(
                      description="true: only students still on roll; false: only leavers.")] = None,
                  ) -> list[Student]:
-        keys = [students_key(self.year)]  # type: ignore[attr-defined]
-        if year_group or registration_group or on_roll is not None:
-            keys.append(edu_key(self.year))  # type: ignore[attr-defined]
-        return read(self.res, keys, lambda: _filtered(  # type: ignore[attr-defined]
-            self.res, self.year, year_group, registration_group, on_roll))  # type: ignore[attr-defined]
+        return filtered_students(self.res, self.year, year_group, registration_group, on_roll)
 
-    @strawberry.field(description="One student, by GO4Schools id or by UPN (exactly one of them)." + STUDENTS_CLAIM)
-    @planned(needs=_one_needs, expand=_one_expand)
-    def student(self, info: Info,
-                id: Annotated[strawberry.ID | None, strawberry.argument(
+    @relation(keys.by_args(_one_reads), check=_one_of_id_or_upn,
+              description="One student, by GO4Schools id or by UPN (exactly one of them)." + STUDENTS_CLAIM)
+    def student(self,
+                id: Annotated[strawberry.ID | None, strawberry.argument(  # noqa: A002
                     description="The student's GO4Schools id.")] = None,
                 upn: Annotated[str | None, strawberry.argument(
                     description="The student's UPN (13 characters, checked before any lookup).")] = None,
                 ) -> Student | None:
-        keys = [students_key(self.year)] + ([edu_key(self.year)] if upn else [])  # type: ignore[attr-defined]
-        return read(self.res, keys, lambda: _find(self.res, self.year, id, upn))  # type: ignore[attr-defined]
+        if upn is not None:
+            edu = row_by(self.res, keys.EDUCATION_DETAILS(self.year), _upn(upn), "upn")
+            return None if edu is None else row_by(self.res, keys.STUDENTS(self.year), edu.get("student_id"))
+        return row_by(self.res, keys.STUDENTS(self.year), parse_id(id, "id"))

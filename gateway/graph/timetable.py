@@ -1,24 +1,32 @@
 """Timetables, periods, the calendar, timetabled classes and student classes (the Timetables routes).
 
-GET Timetables is normalised to one row per period (with its ``timetable_id``;
-the timetables themselves are the table's ``meta``); GET Student Classes to one
-row per student and class (``student_id``, ``class_id``, ``start``, ``end``).
+GET Timetables is normalised to one row per period (with its ``timetable_id``; the timetables
+themselves are the table's ``meta``); GET Student Classes to one row per student and class
+(``student_id``, ``class_id``, ``start``, ``end``). Each link is one ``@relation``: what it reads
+and how it finds its records; a link whose target the upstream does not list (a class whose
+group code GET Groups lacks, a period id GET Timetables lacks…) is null, or skipped in a list.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import strawberry
 
-from gateway.graph.base import parse_id, read, rk, to_date, to_datetime, to_id
+from gateway.graph import keys
+from gateway.graph.base import parse_id, to_date, to_datetime, to_id, to_int, to_text
+from gateway.graph.claims import (
+    CURRICULUM_CLAIM,
+    STUDENT_TIMETABLE_CLAIM,
+    STUDENTS_CLAIM,
+    TEACHERS_CLAIM,
+    TIMETABLE_CLAIM,
+)
 from gateway.graph.errors import bad_input
-from gateway.graph.plan import Scope, planned
-from gateway.resources.keys import ResourceKey
-from gateway.resources.memo import Resources
+from gateway.graph.relation import Record, all_rows, relation, row_by, rows_by, rows_where
+from gateway.graph.row import Row, YearScoped, column
 from gateway.resources.table import Table
 
 if TYPE_CHECKING:
@@ -29,163 +37,23 @@ StudentRef = Annotated["Student", strawberry.lazy("gateway.graph.students")]
 GroupRef = Annotated["Group", strawberry.lazy("gateway.graph.teaching")]
 TeacherRef = Annotated["Teacher", strawberry.lazy("gateway.graph.teaching")]
 
-TIMETABLE_CLAIM = " Needs the Timetable-School Timetable (school.timetable.read) permission."
-STUDENT_TIMETABLE_CLAIM = " Needs the Timetable-Student Timetables (students.timetable.read) permission."
-CURRICULUM_CLAIM = " Needs the Teaching-Curriculum (school.curriculum.read) permission."
-TEACHERS_CLAIM = " Needs the Teaching-Teachers (school.teachers.read) permission."
-STUDENTS_CLAIM = " Needs the Student-Students (students.read) permission."
 
-
-# --- keys ---------------------------------------------------------------------------------
-
-def timetables_key(year: int) -> ResourceKey:
-    return rk("timetables", year)
-
-
-def calendar_key(year: int) -> ResourceKey:
-    return rk("calendar", year)
-
-
-def classes_key(year: int) -> ResourceKey:
-    return rk("classes", year)
-
-
-def student_classes_key(year: int) -> ResourceKey:
-    return rk("student-classes", year)
-
-
-def _groups_key(year: int) -> ResourceKey:
-    return rk("groups", year)
-
-
-def _teachers_key(year: int) -> ResourceKey:
-    return rk("teachers", year)
-
-
-def _students_key(year: int) -> ResourceKey:
-    return rk("students", year)
-
-
-def needs(*makers: Callable[[int], ResourceKey]) -> Callable[[Scope, list[Any], dict[str, Any]], list[ResourceKey]]:
-    """A ``needs`` for fields that read whole-year (or whole-school) resources, whatever their parents."""
-
-    def plan(scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[ResourceKey]:
-        return [make(scope.year) for make in makers]
-
-    return plan
-
-
-def _keys(year: int, *makers: Callable[[int], ResourceKey]) -> list[ResourceKey]:
-    return [make(year) for make in makers]
-
-
-def each_parent(fn: Callable[[Any], Any]) -> Callable[[Scope, list[Any], dict[str, Any]], list[Any]]:
-    """An ``expand`` applying a one-parent relationship to every parent (lists flattened)."""
-
-    def expand(scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[Any]:
-        out: list[Any] = []
-        for parent in parents:
-            found = fn(parent)
-            if isinstance(found, list):
-                out.extend(found)
-            elif found is not None:
-                out.append(found)
-        return out
-
-    return expand
-
-
-# --- look-ups other domains use -----------------------------------------------------------
-
-def period_by_id(res: Resources, year: int, period_id: Any) -> Period | None:
-    if period_id is None:
-        return None
-    row = res.get(timetables_key(year)).unique("id").get(period_id)
-    return None if row is None else Period(raw=row, year=year, res=res)
-
-
-def timetable_by_id(res: Resources, year: int, timetable_id: Any) -> Timetable | None:
-    if timetable_id is None:
-        return None
-    table = res.get(timetables_key(year))
-    raw = table.derived("timetables-by-id", _timetables_by_id).get(timetable_id)
-    return None if raw is None else Timetable(raw=raw, year=year, res=res)
-
-
-def class_by_id(res: Resources, year: int, class_id: Any) -> TimetabledClass | None:
-    if class_id is None:
-        return None
-    row = res.get(classes_key(year)).unique("id").get(class_id)
-    return None if row is None else TimetabledClass(raw=row, year=year, res=res)
-
-
-def classes_by_ids(res: Resources, year: int, class_ids: Iterable[Any]) -> list[TimetabledClass]:
-    by_id = res.get(classes_key(year)).unique("id")
-    out = []
-    for cid in dict.fromkeys(class_ids):
-        row = by_id.get(cid)
-        if row is not None:
-            out.append(TimetabledClass(raw=row, year=year, res=res))
-    return out
-
+# --- look-ups (records in, records out) -------------------------------------------------------
 
 def _timetables_by_id(table: Table) -> dict[Any, dict]:
     return {t.get("id"): t for t in table.meta or () if isinstance(t, dict)}
 
 
-# --- relationships ------------------------------------------------------------------------
-
-def _timetable_periods(timetable: Any) -> list[Period]:
-    rows = timetable.res.get(timetables_key(timetable.year)).group("timetable_id").get(timetable.raw.get("id"), [])
-    return [Period(raw=r, year=timetable.year, res=timetable.res) for r in rows]
+def timetable_records(res: Any, year: int) -> list[Record]:
+    """The timetables of the year (GET Timetables' own objects, the table's meta), in order."""
+    return [t for t in res.get(keys.TIMETABLES(year)).meta or () if isinstance(t, dict)]
 
 
-def _period_timetable(period: Any) -> Timetable | None:
-    return timetable_by_id(period.res, period.year, period.raw.get("timetable_id"))
-
-
-def _class_group(cls: Any) -> Group | None:
-    from gateway.graph.teaching import group_by_code
-
-    return group_by_code(cls.res, cls.year, cls.raw.get("group_code"))
-
-
-def _class_period(cls: Any) -> Period | None:
-    return period_by_id(cls.res, cls.year, cls.raw.get("period_id"))
-
-
-def _class_teachers(cls: Any) -> list[Teacher]:
-    from gateway.graph.teaching import teachers_by_ids
-
-    return teachers_by_ids(cls.res, cls.year, cls.raw.get("teacher_ids") or ())
-
-
-def _class_students(cls: Any) -> list[Student]:
-    from gateway.graph.students import students_by_ids
-
-    rows = cls.res.get(student_classes_key(cls.year)).group("class_id").get(cls.raw.get("id"), [])
-    return students_by_ids(cls.res, cls.year, dict.fromkeys(r.get("student_id") for r in rows))
-
-
-def _student_links(student: Any) -> list[dict]:
-    table = student.res.get(student_classes_key(student.year))
-    return table.group("student_id").get(student.student_id, [])  # type: ignore[no-any-return]
-
-
-def _student_classes(student: Any) -> list[TimetabledClass]:
-    return classes_by_ids(student.res, student.year, (r.get("class_id") for r in _student_links(student)))
-
-
-def _student_enrolments(student: Any) -> list[StudentClass]:
-    return [StudentClass(raw=r, year=student.year, res=student.res) for r in _student_links(student)]
-
-
-def _group_classes(group: Any) -> list[TimetabledClass]:
-    code = group.raw.get("code")
-    if code is None:
-        return []
-    rows = group.res.get(classes_key(group.year)).derived("by-group-code", _by_group_code).get(str(code), [])
-    return [TimetabledClass(raw=r, year=group.year, res=group.res) for r in rows]
+def timetable_record(res: Any, year: int, timetable_id: Any) -> Record:
+    """The timetable (GET Timetables' own object, the table's meta) with this id, or None."""
+    if timetable_id is None:
+        return None
+    return res.get(keys.TIMETABLES(year)).derived("timetables-by-id", _timetables_by_id).get(timetable_id)
 
 
 def _by_group_code(table: Table) -> dict[str, list[dict]]:
@@ -198,11 +66,12 @@ def _by_group_code(table: Table) -> dict[str, list[dict]]:
     return out
 
 
-def _day_timetable(day: Any) -> Timetable | None:
-    return timetable_by_id(day.res, day.year, day.raw.get("timetable_id"))
+def student_class_links(res: Any, year: int, student_id: Any) -> list[Record]:
+    """A student's rows of GET Student Classes (none for a missing id)."""
+    return [] if student_id is None else rows_where(res, keys.STUDENT_CLASSES(year), "student_id", student_id)
 
 
-# --- types --------------------------------------------------------------------------------
+# --- types ------------------------------------------------------------------------------------
 
 @strawberry.enum(description="The type of a calendar day (GET Calendar day_type_code).")
 class DayType(Enum):
@@ -221,277 +90,120 @@ def day_type(value: Any) -> DayType:
 
 
 @strawberry.type(description="A timetable of the academic year with its periods (GET Timetables)." + TIMETABLE_CLAIM)
-class Timetable:
-    raw: strawberry.Private[dict]
-    year: strawberry.Private[int]
-    res: strawberry.Private[Resources]
+class Timetable(Row, id="The unique identifier for the timetable."):
 
-    @property
-    def plan_id(self) -> tuple[str, Any]:
-        return ("timetable", self.raw.get("id"))
-
-    @strawberry.field(description="The unique identifier for the timetable.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.raw.get("id")))
-
-    @strawberry.field(description="The periods of this timetable." + TIMETABLE_CLAIM)
-    @planned(needs=needs(timetables_key), expand=each_parent(_timetable_periods))
+    @relation(keys.TIMETABLES, description="The periods of this timetable." + TIMETABLE_CLAIM)
     def periods(self) -> list[Period]:
-        return read(self.res, _keys(self.year, timetables_key), lambda: _timetable_periods(self))
+        return rows_where(self.res, keys.TIMETABLES(self.year), "timetable_id", self.raw.get("id"))
 
 
 @strawberry.type(description="A period of a timetable (GET Timetables)." + TIMETABLE_CLAIM)
-class Period:
-    raw: strawberry.Private[dict]
-    year: strawberry.Private[int]
-    res: strawberry.Private[Resources]
+class Period(Row, id="Unique identifier for the period."):
+    name: str | None = column("name", "The name of the period, e.g. \"Monday Tutorial\".")
+    display_name: str | None = column("display_name", "The display name of the period, e.g. \"Tutorial\".")
+    week: int | None = column("week", "The week the period belongs to: 1 or 2.", convert=to_int)
+    day_of_week: str | None = column("day_of_week", "The name of the day of the week the period falls on, e.g. \"Monday\".")
+    start: dt.datetime | None = column("start", "The time the period begins.", convert=to_datetime)
+    end: dt.datetime | None = column("end", "The time the period ends.", convert=to_datetime)
 
-    @property
-    def plan_id(self) -> tuple[str, Any]:
-        return ("period", self.raw.get("id"))
-
-    @strawberry.field(description="Unique identifier for the period.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.raw.get("id")))
-
-    @strawberry.field(description="The name of the period, e.g. \"Monday Tutorial\".")
-    def name(self) -> str | None:
-        return self.raw.get("name")
-
-    @strawberry.field(description="The display name of the period, e.g. \"Tutorial\".")
-    def display_name(self) -> str | None:
-        return self.raw.get("display_name")
-
-    @strawberry.field(description="The week the period belongs to: 1 or 2.")
-    def week(self) -> int | None:
-        v = self.raw.get("week")
-        try:
-            return None if v is None else int(v)
-        except (TypeError, ValueError):
-            return None
-
-    @strawberry.field(description="The name of the day of the week the period falls on, e.g. \"Monday\".")
-    def day_of_week(self) -> str | None:
-        return self.raw.get("day_of_week")
-
-    @strawberry.field(description="The time the period begins.")
-    def start(self) -> dt.datetime | None:
-        return to_datetime(self.raw.get("start"))
-
-    @strawberry.field(description="The time the period ends.")
-    def end(self) -> dt.datetime | None:
-        return to_datetime(self.raw.get("end"))
-
-    @strawberry.field(description="The timetable this period belongs to." + TIMETABLE_CLAIM)
-    @planned(needs=needs(timetables_key), expand=each_parent(_period_timetable))
+    @relation(keys.TIMETABLES, description="The timetable this period belongs to." + TIMETABLE_CLAIM)
     def timetable(self) -> Timetable | None:
-        return read(self.res, _keys(self.year, timetables_key), lambda: _period_timetable(self))
+        return timetable_record(self.res, self.year, self.raw.get("timetable_id"))
 
 
 @strawberry.type(description="One day of the school calendar: open, closed or open for staff training only (GET Calendar)." + TIMETABLE_CLAIM)
-class CalendarDay:
-    raw: strawberry.Private[dict]
-    year: strawberry.Private[int]
-    res: strawberry.Private[Resources]
+class CalendarDay(Row):
+    PLAN_FIELDS: ClassVar[tuple[str, ...]] = ("date",)
 
-    @property
-    def plan_id(self) -> tuple[str, Any]:
-        return ("calendar-day", self.raw.get("date"))
+    date: dt.date = column("date", "The date of the calendar day.", convert=lambda v: to_date(v) or dt.date.min)
+    day_type: DayType = column("day_type_code", "The type of day: OPEN, CLOSED, TRAINING or UNKNOWN (GO has had no data for the date).",
+                               convert=day_type)
+    week: int | None = column("week", "The timetable week the day is in: 1 or 2.", convert=to_int)
+    timetable_id: strawberry.ID | None = column("timetable_id", "The unique identifier of the day's timetable.", convert=to_id)
 
-    @strawberry.field(description="The date of the calendar day.")
-    def date(self) -> dt.date:
-        return to_date(self.raw.get("date")) or dt.date.min
-
-    @strawberry.field(description="The type of day: OPEN, CLOSED, TRAINING or UNKNOWN (GO has had no data for the date).")
-    def day_type(self) -> DayType:
-        return day_type(self.raw.get("day_type_code"))
-
-    @strawberry.field(description="The timetable week the day is in: 1 or 2.")
-    def week(self) -> int | None:
-        v = self.raw.get("week")
-        try:
-            return None if v is None else int(v)
-        except (TypeError, ValueError):
-            return None
-
-    @strawberry.field(description="The unique identifier of the day's timetable.")
-    def timetable_id(self) -> strawberry.ID | None:
-        return to_id(self.raw.get("timetable_id"))
-
-    @strawberry.field(description="The timetable that runs on this day (GET Timetables)." + TIMETABLE_CLAIM)
-    @planned(needs=needs(timetables_key), expand=each_parent(_day_timetable))
+    @relation(keys.TIMETABLES, description="The timetable that runs on this day (GET Timetables)." + TIMETABLE_CLAIM)
     def timetable(self) -> Timetable | None:
-        return read(self.res, _keys(self.year, timetables_key), lambda: _day_timetable(self))
+        return timetable_record(self.res, self.year, self.raw.get("timetable_id"))
 
 
 @strawberry.type(description="A timetabled class: one group's lesson in one period (GET Classes)." + TIMETABLE_CLAIM)
-class TimetabledClass:
-    raw: strawberry.Private[dict]
-    year: strawberry.Private[int]
-    res: strawberry.Private[Resources]
+class TimetabledClass(Row, id="The unique identifier for the class."):
+    year_group: str | None = column("year_group", "The year group associated with the class, e.g. \"7\".", convert=to_text)
+    subject_code: str | None = column("subject_code", "The subject code associated with the class, e.g. \"As\".")
+    group_code: str | None = column("group_code", "The code of the group taught in the class, e.g. \"7/As1\".", convert=to_text)
+    period_id: strawberry.ID | None = column("period_id", "The unique identifier for the period assigned to the class.", convert=to_id)
+    rooms: list[str] = column("rooms", "The room names of the class.", convert=lambda v: [str(r) for r in v or ()])
+    teacher_ids: list[strawberry.ID] = column("teacher_ids", "The unique identifiers of the class's teachers.",
+                                              convert=lambda v: [strawberry.ID(str(t)) for t in v or ()])
 
-    @property
-    def plan_id(self) -> tuple[str, Any]:
-        return ("class", self.raw.get("id"))
-
-    @strawberry.field(description="The unique identifier for the class.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.raw.get("id")))
-
-    @strawberry.field(description="The year group associated with the class, e.g. \"7\".")
-    def year_group(self) -> str | None:
-        v = self.raw.get("year_group")
-        return None if v is None else str(v)
-
-    @strawberry.field(description="The subject code associated with the class, e.g. \"As\".")
-    def subject_code(self) -> str | None:
-        return self.raw.get("subject_code")
-
-    @strawberry.field(description="The code of the group taught in the class, e.g. \"7/As1\".")
-    def group_code(self) -> str | None:
-        v = self.raw.get("group_code")
-        return None if v is None else str(v)
-
-    @strawberry.field(description="The unique identifier for the period assigned to the class.")
-    def period_id(self) -> strawberry.ID | None:
-        return to_id(self.raw.get("period_id"))
-
-    @strawberry.field(description="The room names of the class.")
-    def rooms(self) -> list[str]:
-        return [str(r) for r in self.raw.get("rooms") or ()]
-
-    @strawberry.field(description="The unique identifiers of the class's teachers.")
-    def teacher_ids(self) -> list[strawberry.ID]:
-        return [strawberry.ID(str(t)) for t in self.raw.get("teacher_ids") or ()]
-
-    @strawberry.field(description="The teaching group whose code is this class's group code (GET Groups)." + CURRICULUM_CLAIM)
-    @planned(needs=needs(_groups_key), expand=each_parent(_class_group))
+    @relation(keys.GROUPS, description="The teaching group whose code is this class's group code (GET Groups; null when GET Groups does not list it)." + CURRICULUM_CLAIM)
     def group(self) -> GroupRef | None:
-        return read(self.res, _keys(self.year, _groups_key), lambda: _class_group(self))
+        return row_by(self.res, keys.GROUPS(self.year), to_text(self.raw.get("group_code")), "code")
 
-    @strawberry.field(description="The period the class is timetabled in (GET Timetables)." + TIMETABLE_CLAIM)
-    @planned(needs=needs(timetables_key), expand=each_parent(_class_period))
+    @relation(keys.TIMETABLES, description="The period the class is timetabled in (GET Timetables)." + TIMETABLE_CLAIM)
     def period(self) -> Period | None:
-        return read(self.res, _keys(self.year, timetables_key), lambda: _class_period(self))
+        return row_by(self.res, keys.TIMETABLES(self.year), self.raw.get("period_id"))
 
-    @strawberry.field(description="The teachers of the class (GET Teachers)." + TEACHERS_CLAIM)
-    @planned(needs=needs(_teachers_key), expand=each_parent(_class_teachers))
+    @relation(keys.TEACHERS, description="The teachers of the class (GET Teachers)." + TEACHERS_CLAIM)
     def teachers(self) -> list[TeacherRef]:
-        return read(self.res, _keys(self.year, _teachers_key), lambda: _class_teachers(self))
+        return rows_by(self.res, keys.TEACHERS(self.year), self.raw.get("teacher_ids") or ())
 
-    @strawberry.field(description="The students linked to the class (GET Student Classes, GET Students)." + STUDENT_TIMETABLE_CLAIM + STUDENTS_CLAIM)
-    @planned(needs=needs(student_classes_key, _students_key), expand=each_parent(_class_students))
+    @relation(keys.STUDENT_CLASSES, keys.STUDENTS, description="The students linked to the class (GET Student Classes, GET Students)." + STUDENT_TIMETABLE_CLAIM + STUDENTS_CLAIM)
     def students(self) -> list[StudentRef]:
-        return read(self.res, _keys(self.year, student_classes_key, _students_key),
-                    lambda: _class_students(self))
+        links = rows_where(self.res, keys.STUDENT_CLASSES(self.year), "class_id", self.raw.get("id"))
+        return rows_by(self.res, keys.STUDENTS(self.year), (r.get("student_id") for r in links))
 
 
 @strawberry.type(description="A student's link to a timetabled class, with when it starts and ends (GET Student Classes)." + STUDENT_TIMETABLE_CLAIM)
-class StudentClass:
-    raw: strawberry.Private[dict]
-    year: strawberry.Private[int]
-    res: strawberry.Private[Resources]
+class StudentClass(Row):
+    PLAN_FIELDS: ClassVar[tuple[str, ...]] = ("student_id", "class_id", "start")
 
-    @property
-    def plan_id(self) -> tuple[str, Any, Any, Any]:
-        return ("student-class", self.raw.get("student_id"), self.raw.get("class_id"), self.raw.get("start"))
+    student_id: strawberry.ID | None = column("student_id", "The unique identifier for the student.", convert=to_id)
+    class_id: strawberry.ID | None = column("class_id", "The unique identifier for the class.", convert=to_id)
+    start: dt.datetime | None = column("start", "The start time of the class (of the student's membership of it).", convert=to_datetime)
+    end: dt.datetime | None = column("end", "The end time of the class (of the student's membership of it), if it has one.", convert=to_datetime)
 
-    @strawberry.field(description="The unique identifier for the student.")
-    def student_id(self) -> strawberry.ID | None:
-        return to_id(self.raw.get("student_id"))
-
-    @strawberry.field(description="The unique identifier for the class.")
-    def class_id(self) -> strawberry.ID | None:
-        return to_id(self.raw.get("class_id"))
-
-    @strawberry.field(description="The start time of the class (of the student's membership of it).")
-    def start(self) -> dt.datetime | None:
-        return to_datetime(self.raw.get("start"))
-
-    @strawberry.field(description="The end time of the class (of the student's membership of it), if it has one.")
-    def end(self) -> dt.datetime | None:
-        return to_datetime(self.raw.get("end"))
-
-    @strawberry.field(name="class", description="The timetabled class (GET Classes)." + TIMETABLE_CLAIM)
-    @planned(needs=needs(classes_key),
-             expand=lambda s, ps, a: [c for p in ps for c in [class_by_id(p.res, p.year, p.raw.get("class_id"))] if c])
+    @relation(keys.CLASSES, name="class", description="The timetabled class (GET Classes)." + TIMETABLE_CLAIM)
     def class_(self) -> TimetabledClass | None:
-        return read(self.res, _keys(self.year, classes_key),
-                    lambda: class_by_id(self.res, self.year, self.raw.get("class_id")))
+        return row_by(self.res, keys.CLASSES(self.year), self.raw.get("class_id"))
 
 
-# --- mixins -------------------------------------------------------------------------------
+# --- fields this domain adds to Student, Group and AcademicYear --------------------------------
 
 @strawberry.type
-class StudentTimetableFields:
+class StudentTimetableFields(Row):
     """Fields this domain adds to Student (composed in students.py)."""
 
-    @strawberry.field(description="The timetabled classes this student is linked to (GET Student Classes, GET Classes)." + STUDENT_TIMETABLE_CLAIM + TIMETABLE_CLAIM)
-    @planned(needs=needs(student_classes_key, classes_key), expand=each_parent(_student_classes))
+    @relation(keys.STUDENT_CLASSES, keys.CLASSES, description="The timetabled classes this student is linked to (GET Student Classes, GET Classes)." + STUDENT_TIMETABLE_CLAIM + TIMETABLE_CLAIM)
     def classes(self) -> list[TimetabledClass]:
-        me: Any = self
-        return read(me.res, _keys(me.year, student_classes_key, classes_key), lambda: _student_classes(me))
+        links = student_class_links(self.res, self.year, self.raw.get("id"))
+        return rows_by(self.res, keys.CLASSES(self.year), (r.get("class_id") for r in links))
 
-    @strawberry.field(description="The student's links to timetabled classes, with the start and end of each (GET Student Classes)." + STUDENT_TIMETABLE_CLAIM)
-    @planned(needs=needs(student_classes_key), expand=each_parent(_student_enrolments))
+    @relation(keys.STUDENT_CLASSES, description="The student's links to timetabled classes, with the start and end of each (GET Student Classes)." + STUDENT_TIMETABLE_CLAIM)
     def class_enrolments(self) -> list[StudentClass]:
-        me: Any = self
-        return read(me.res, _keys(me.year, student_classes_key), lambda: _student_enrolments(me))
+        return student_class_links(self.res, self.year, self.raw.get("id"))
 
 
 @strawberry.type
-class GroupTimetableFields:
+class GroupTimetableFields(Row):
     """Fields this domain adds to Group (composed in teaching.py)."""
 
-    @strawberry.field(description="The timetabled classes of this group (GET Classes, by group code)." + TIMETABLE_CLAIM)
-    @planned(needs=needs(classes_key), expand=each_parent(_group_classes))
+    @relation(keys.CLASSES, description="The timetabled classes of this group (GET Classes, by group code)." + TIMETABLE_CLAIM)
     def classes(self) -> list[TimetabledClass]:
-        me: Any = self
-        return read(me.res, _keys(me.year, classes_key), lambda: _group_classes(me))
+        code = self.raw.get("code")
+        if code is None:
+            return []
+        return list(self.res.get(keys.CLASSES(self.year)).derived("by-group-code", _by_group_code).get(str(code), ()))
 
 
-def _as_date(value: Any, name: str) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise bad_input(f"'{name}' must be a date (yyyy-mm-dd)") from None
+def _check_calendar_range(from_: dt.date | None = None, to: dt.date | None = None) -> None:
+    # A backwards range fails here, before any upstream call.
+    if from_ is not None and to is not None and to < from_:
+        raise bad_input(f"'to' ({to}) is before 'from' ({from_})")
 
 
-def _calendar(res: Resources, year: int, start: Any, end: Any) -> list[CalendarDay]:
-    first, last = _as_date(start, "from"), _as_date(end, "to")
-    if first is not None and last is not None and last < first:
-        raise bad_input(f"'to' ({last}) is before 'from' ({first})")
-    lo = first.isoformat() if first else None
-    hi = last.isoformat() if last else None
-    out = []
-    # Calendar rows carry "date" as "YYYY-MM-DD" (normalised), so strings compare as dates.
-    for row in res.get(calendar_key(year)).rows:
-        day = row.get("date")
-        if not isinstance(day, str) or to_date(day) is None:
-            continue
-        if (lo is not None and day < lo) or (hi is not None and day > hi):
-            continue
-        out.append(CalendarDay(raw=row, year=year, res=res))
-    return out
-
-
-def _calendar_needs(scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[ResourceKey]:
-    # A backwards range fails here, before any upstream call (the resolver reports it).
-    first, last = _as_date(args.get("from"), "from"), _as_date(args.get("to"), "to")
-    if first is not None and last is not None and last < first:
-        raise bad_input(f"'to' ({last}) is before 'from' ({first})")
-    return [calendar_key(scope.year)]
-
-
-def _timetables(res: Resources, year: int) -> list[Timetable]:
-    table = res.get(timetables_key(year))
-    return [Timetable(raw=t, year=year, res=res) for t in table.meta or () if isinstance(t, dict)]
-
-
-def _classes(res: Resources, year: int) -> list[TimetabledClass]:
-    return [TimetabledClass(raw=r, year=year, res=res) for r in res.get(classes_key(year)).rows]
+def _check_class_id(id: Any) -> None:  # noqa: A002
+    parse_id(id, "class id")
 
 
 FromArg = Annotated[dt.date | None, strawberry.argument(name="from", description="The first day (inclusive); omitted: from the start of the year.")]
@@ -499,35 +211,29 @@ ToArg = Annotated[dt.date | None, strawberry.argument(description="The last day 
 
 
 @strawberry.type
-class AcademicYearTimetableFields:
+class AcademicYearTimetableFields(YearScoped):
     """Fields this domain adds to AcademicYear (composed in academic_year.py)."""
 
-    @strawberry.field(description="The timetables of this academic year with their periods." + TIMETABLE_CLAIM)
-    @planned(needs=needs(timetables_key), expand=lambda s, ps, a: _timetables(s.resources, s.year))
+    @relation(keys.TIMETABLES, description="The timetables of this academic year with their periods." + TIMETABLE_CLAIM)
     def timetables(self) -> list[Timetable]:
-        me: Any = self
-        return read(me.res, _keys(me.year, timetables_key), lambda: _timetables(me.res, me.year))
+        return timetable_records(self.res, self.year)
 
-    @strawberry.field(description="The school calendar: which days are open, closed or for staff training, optionally between two dates (one upstream resource for the whole year, so any range costs the same)." + TIMETABLE_CLAIM)
-    @planned(needs=_calendar_needs,
-             expand=lambda s, ps, a: _calendar(s.resources, s.year, a.get("from"), a.get("to")))
+    @relation(keys.CALENDAR, check=_check_calendar_range,
+              description="The school calendar: which days are open, closed or for staff training, optionally between two dates (one upstream resource for the whole year, so any range costs the same)." + TIMETABLE_CLAIM)
     def calendar(self, from_: FromArg = None, to: ToArg = None) -> list[CalendarDay]:
-        me: Any = self
-        if from_ is not None and to is not None and to < from_:
-            raise bad_input(f"'to' ({to}) is before 'from' ({from_})")
-        return read(me.res, _keys(me.year, calendar_key), lambda: _calendar(me.res, me.year, from_, to))
+        lo = from_.isoformat() if from_ else None
+        hi = to.isoformat() if to else None
+        # Calendar rows carry "date" as "YYYY-MM-DD" (normalised), so strings compare as dates.
+        return [row for row in all_rows(self.res, keys.CALENDAR(self.year))
+                if isinstance(day := row.get("date"), str) and to_date(day) is not None
+                and not (lo is not None and day < lo) and not (hi is not None and day > hi)]
 
-    @strawberry.field(description="Every timetabled class of this academic year." + TIMETABLE_CLAIM)
-    @planned(needs=needs(classes_key), expand=lambda s, ps, a: _classes(s.resources, s.year))
+    @relation(keys.CLASSES, description="Every timetabled class of this academic year." + TIMETABLE_CLAIM)
     def classes(self) -> list[TimetabledClass]:
-        me: Any = self
-        return read(me.res, _keys(me.year, classes_key), lambda: _classes(me.res, me.year))
+        return all_rows(self.res, keys.CLASSES(self.year))
 
-    @strawberry.field(name="class", description="One timetabled class by id; null when the school has no such class." + TIMETABLE_CLAIM)
-    @planned(needs=needs(classes_key),
-             expand=lambda s, ps, a: [c for c in [class_by_id(s.resources, s.year, parse_id(a.get("id"), "class id"))] if c])
-    def class_(self, id: Annotated[strawberry.ID, strawberry.argument(
+    @relation(keys.CLASSES, check=_check_class_id, name="class",
+              description="One timetabled class by id; null when the school has no such class." + TIMETABLE_CLAIM)
+    def class_(self, id: Annotated[strawberry.ID, strawberry.argument(  # noqa: A002
             description="The class's GO4Schools id.")]) -> TimetabledClass | None:
-        me: Any = self
-        class_id = parse_id(id, "class id")
-        return read(me.res, _keys(me.year, classes_key), lambda: class_by_id(me.res, me.year, class_id))
+        return row_by(self.res, keys.CLASSES(self.year), parse_id(id, "class id"))
