@@ -15,15 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import strawberry
 
-from gateway.graph import keys
+from gateway.graph import claims, keys
 from gateway.graph.base import parse_id, to_date, to_datetime, to_id, to_int, to_text
-from gateway.graph.claims import (
-    CURRICULUM_CLAIM,
-    STUDENT_TIMETABLE_CLAIM,
-    STUDENTS_CLAIM,
-    TEACHERS_CLAIM,
-    TIMETABLE_CLAIM,
-)
 from gateway.graph.errors import bad_input
 from gateway.graph.relation import Record, all_rows, relation, row_by, rows_by, rows_where
 from gateway.graph.row import Row, YearScoped, column
@@ -89,15 +82,15 @@ def day_type(value: Any) -> DayType:
     return _DAY_TYPES.get(str(value or "").strip().lower(), DayType.UNKNOWN)
 
 
-@strawberry.type(description="A timetable of the academic year with its periods (GET Timetables)." + TIMETABLE_CLAIM)
+@strawberry.type(description="A timetable of the academic year with its periods (GET Timetables)." + claims.TIMETABLE_CLAIM)
 class Timetable(Row, id="The unique identifier for the timetable."):
 
-    @relation(keys.TIMETABLES, description="The periods of this timetable." + TIMETABLE_CLAIM)
+    @relation(keys.TIMETABLES, description="The periods of this timetable." + claims.TIMETABLE_CLAIM)
     def periods(self) -> list[Period]:
         return rows_where(self.res, keys.TIMETABLES(self.year), "timetable_id", self.raw.get("id"))
 
 
-@strawberry.type(description="A period of a timetable (GET Timetables)." + TIMETABLE_CLAIM)
+@strawberry.type(description="A period of a timetable (GET Timetables)." + claims.TIMETABLE_CLAIM)
 class Period(Row, id="Unique identifier for the period."):
     name: str | None = column("name", "The name of the period, e.g. \"Monday Tutorial\".")
     display_name: str | None = column("display_name", "The display name of the period, e.g. \"Tutorial\".")
@@ -106,12 +99,12 @@ class Period(Row, id="Unique identifier for the period."):
     start: dt.datetime | None = column("start", "The time the period begins.", convert=to_datetime)
     end: dt.datetime | None = column("end", "The time the period ends.", convert=to_datetime)
 
-    @relation(keys.TIMETABLES, description="The timetable this period belongs to." + TIMETABLE_CLAIM)
+    @relation(keys.TIMETABLES, description="The timetable this period belongs to." + claims.TIMETABLE_CLAIM)
     def timetable(self) -> Timetable | None:
         return timetable_record(self.res, self.year, self.raw.get("timetable_id"))
 
 
-@strawberry.type(description="One day of the school calendar: open, closed or open for staff training only (GET Calendar)." + TIMETABLE_CLAIM)
+@strawberry.type(description="One day of the school calendar: open, closed or open for staff training only (GET Calendar)." + claims.TIMETABLE_CLAIM)
 class CalendarDay(Row):
     PLAN_FIELDS: ClassVar[tuple[str, ...]] = ("date",)
 
@@ -121,12 +114,12 @@ class CalendarDay(Row):
     week: int | None = column("week", "The timetable week the day is in: 1 or 2.", convert=to_int)
     timetable_id: strawberry.ID | None = column("timetable_id", "The unique identifier of the day's timetable.", convert=to_id)
 
-    @relation(keys.TIMETABLES, description="The timetable that runs on this day (GET Timetables)." + TIMETABLE_CLAIM)
+    @relation(keys.TIMETABLES, description="The timetable that runs on this day (GET Timetables)." + claims.TIMETABLE_CLAIM)
     def timetable(self) -> Timetable | None:
         return timetable_record(self.res, self.year, self.raw.get("timetable_id"))
 
 
-@strawberry.type(description="A timetabled class: one group's lesson in one period (GET Classes)." + TIMETABLE_CLAIM)
+@strawberry.type(description="A timetabled class: one group's lesson in one period (GET Classes)." + claims.TIMETABLE_CLAIM)
 class TimetabledClass(Row, id="The unique identifier for the class."):
     year_group: str | None = column("year_group", "The year group associated with the class, e.g. \"7\".", convert=to_text)
     subject_code: str | None = column("subject_code", "The subject code associated with the class, e.g. \"As\".")
@@ -136,25 +129,25 @@ class TimetabledClass(Row, id="The unique identifier for the class."):
     teacher_ids: list[strawberry.ID] = column("teacher_ids", "The unique identifiers of the class's teachers.",
                                               convert=lambda v: [strawberry.ID(str(t)) for t in v or ()])
 
-    @relation(keys.GROUPS, description="The teaching group whose code is this class's group code (GET Groups; null when GET Groups does not list it)." + CURRICULUM_CLAIM)
+    @relation(keys.GROUPS, description="The teaching group whose code is this class's group code (GET Groups; null when GET Groups does not list it)." + claims.CURRICULUM_CLAIM)
     def group(self) -> GroupRef | None:
         return row_by(self.res, keys.GROUPS(self.year), to_text(self.raw.get("group_code")), "code")
 
-    @relation(keys.TIMETABLES, description="The period the class is timetabled in (GET Timetables)." + TIMETABLE_CLAIM)
+    @relation(keys.TIMETABLES, description="The period the class is timetabled in (GET Timetables)." + claims.TIMETABLE_CLAIM)
     def period(self) -> Period | None:
         return row_by(self.res, keys.TIMETABLES(self.year), self.raw.get("period_id"))
 
-    @relation(keys.TEACHERS, description="The teachers of the class (GET Teachers)." + TEACHERS_CLAIM)
+    @relation(keys.TEACHERS, description="The teachers of the class (GET Teachers)." + claims.TEACHERS_CLAIM)
     def teachers(self) -> list[TeacherRef]:
         return rows_by(self.res, keys.TEACHERS(self.year), self.raw.get("teacher_ids") or ())
 
-    @relation(keys.STUDENT_CLASSES, keys.STUDENTS, description="The students linked to the class (GET Student Classes, GET Students)." + STUDENT_TIMETABLE_CLAIM + STUDENTS_CLAIM)
+    @relation(keys.STUDENT_CLASSES, keys.STUDENTS, description="The students linked to the class (GET Student Classes, GET Students)." + claims.STUDENT_TIMETABLE_CLAIM + claims.STUDENTS_CLAIM)
     def students(self) -> list[StudentRef]:
         links = rows_where(self.res, keys.STUDENT_CLASSES(self.year), "class_id", self.raw.get("id"))
         return rows_by(self.res, keys.STUDENTS(self.year), (r.get("student_id") for r in links))
 
 
-@strawberry.type(description="A student's link to a timetabled class, with when it starts and ends (GET Student Classes)." + STUDENT_TIMETABLE_CLAIM)
+@strawberry.type(description="A student's link to a timetabled class, with when it starts and ends (GET Student Classes)." + claims.STUDENT_TIMETABLE_CLAIM)
 class StudentClass(Row):
     PLAN_FIELDS: ClassVar[tuple[str, ...]] = ("student_id", "class_id", "start")
 
@@ -163,7 +156,7 @@ class StudentClass(Row):
     start: dt.datetime | None = column("start", "The start time of the class (of the student's membership of it).", convert=to_datetime)
     end: dt.datetime | None = column("end", "The end time of the class (of the student's membership of it), if it has one.", convert=to_datetime)
 
-    @relation(keys.CLASSES, name="class", description="The timetabled class (GET Classes)." + TIMETABLE_CLAIM)
+    @relation(keys.CLASSES, name="class", description="The timetabled class (GET Classes)." + claims.TIMETABLE_CLAIM)
     def class_(self) -> TimetabledClass | None:
         return row_by(self.res, keys.CLASSES(self.year), self.raw.get("class_id"))
 
@@ -174,12 +167,12 @@ class StudentClass(Row):
 class StudentTimetableFields(Row):
     """Fields this domain adds to Student (composed in students.py)."""
 
-    @relation(keys.STUDENT_CLASSES, keys.CLASSES, description="The timetabled classes this student is linked to (GET Student Classes, GET Classes)." + STUDENT_TIMETABLE_CLAIM + TIMETABLE_CLAIM)
+    @relation(keys.STUDENT_CLASSES, keys.CLASSES, description="The timetabled classes this student is linked to (GET Student Classes, GET Classes)." + claims.STUDENT_TIMETABLE_CLAIM + claims.TIMETABLE_CLAIM)
     def classes(self) -> list[TimetabledClass]:
         links = student_class_links(self.res, self.year, self.raw.get("id"))
         return rows_by(self.res, keys.CLASSES(self.year), (r.get("class_id") for r in links))
 
-    @relation(keys.STUDENT_CLASSES, description="The student's links to timetabled classes, with the start and end of each (GET Student Classes)." + STUDENT_TIMETABLE_CLAIM)
+    @relation(keys.STUDENT_CLASSES, description="The student's links to timetabled classes, with the start and end of each (GET Student Classes)." + claims.STUDENT_TIMETABLE_CLAIM)
     def class_enrolments(self) -> list[StudentClass]:
         return student_class_links(self.res, self.year, self.raw.get("id"))
 
@@ -188,7 +181,7 @@ class StudentTimetableFields(Row):
 class GroupTimetableFields(Row):
     """Fields this domain adds to Group (composed in teaching.py)."""
 
-    @relation(keys.CLASSES, description="The timetabled classes of this group (GET Classes, by group code)." + TIMETABLE_CLAIM)
+    @relation(keys.CLASSES, description="The timetabled classes of this group (GET Classes, by group code)." + claims.TIMETABLE_CLAIM)
     def classes(self) -> list[TimetabledClass]:
         code = self.raw.get("code")
         if code is None:
@@ -214,12 +207,12 @@ ToArg = Annotated[dt.date | None, strawberry.argument(description="The last day 
 class AcademicYearTimetableFields(YearScoped):
     """Fields this domain adds to AcademicYear (composed in academic_year.py)."""
 
-    @relation(keys.TIMETABLES, description="The timetables of this academic year with their periods." + TIMETABLE_CLAIM)
+    @relation(keys.TIMETABLES, description="The timetables of this academic year with their periods." + claims.TIMETABLE_CLAIM)
     def timetables(self) -> list[Timetable]:
         return timetable_records(self.res, self.year)
 
     @relation(keys.CALENDAR, check=_check_calendar_range,
-              description="The school calendar: which days are open, closed or for staff training, optionally between two dates (one upstream resource for the whole year, so any range costs the same)." + TIMETABLE_CLAIM)
+              description="The school calendar: which days are open, closed or for staff training, optionally between two dates (one upstream resource for the whole year, so any range costs the same)." + claims.TIMETABLE_CLAIM)
     def calendar(self, from_: FromArg = None, to: ToArg = None) -> list[CalendarDay]:
         lo = from_.isoformat() if from_ else None
         hi = to.isoformat() if to else None
@@ -228,12 +221,12 @@ class AcademicYearTimetableFields(YearScoped):
                 if isinstance(day := row.get("date"), str) and to_date(day) is not None
                 and not (lo is not None and day < lo) and not (hi is not None and day > hi)]
 
-    @relation(keys.CLASSES, description="Every timetabled class of this academic year." + TIMETABLE_CLAIM)
+    @relation(keys.CLASSES, description="Every timetabled class of this academic year." + claims.TIMETABLE_CLAIM)
     def classes(self) -> list[TimetabledClass]:
         return all_rows(self.res, keys.CLASSES(self.year))
 
     @relation(keys.CLASSES, check=_check_class_id, name="class",
-              description="One timetabled class by id; null when the school has no such class." + TIMETABLE_CLAIM)
+              description="One timetabled class by id; null when the school has no such class." + claims.TIMETABLE_CLAIM)
     def class_(self, id: Annotated[strawberry.ID, strawberry.argument(  # noqa: A002
             description="The class's GO4Schools id.")]) -> TimetabledClass | None:
         return row_by(self.res, keys.CLASSES(self.year), parse_id(id, "class id"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.simulator import DEMO_KEY, SimulatorConfig, create_simulator
 from tests.simdata import (
     assert_floor,
     current_year,
@@ -208,3 +209,39 @@ async def test_a_students_classes_walk_each_resource_once(gateway: Any) -> None:
     assert [c["id"] for c in classes] == list(dict.fromkeys(str(c["id"]) for c in link["classes"]))
     assert_floor(sim, pages)
     assert unplanned() == before
+
+
+# --- links the upstream leaves dangling ------------------------------------------------------
+
+async def test_links_to_what_the_upstream_does_not_list_are_null_or_skipped(make_gateway: Any) -> None:
+    """A class whose group code GET Groups lacks, whose period GET Timetables lacks, with a
+    teacher GET Teachers lacks; a student's link to a class GET Classes lacks; a link for a
+    student GET Students lacks: each such link is null (or left out of its list), nothing fails."""
+    own = create_simulator(SimulatorConfig(students=40, second_school_students=10, page_size=50))
+    year = await current_year(own)
+    yd = own.school_for(DEMO_KEY).year(year)
+    groups, links = yd.resource("groups"), yd.resource("student-classes")
+    classes = yd.resource("classes")
+    odd = classes[0]
+    groups[:] = [g for g in groups if g["code"] != odd["group_code"]]  # the group code dangles
+    odd["period_id"] = 990000001
+    odd["teacher_ids"] = [*odd["teacher_ids"], 990000002]
+    first = next(lk for lk in links if lk["classes"])
+    first["classes"].append({"id": 990000003, "start": first["classes"][0]["start"], "end": None})
+    links.append({"student_id": 990000004, "classes": [{"id": odd["id"], "start": None, "end": None}]})
+    gw = make_gateway(sim=own)
+    data = ok(await gw.gql(
+        "query($y: Int, $id: ID!, $sid: ID) { academicYear(year: $y) { "
+        "class(id: $id) { id groupCode group { id } periodId period { id } teachers { id } students { id } } "
+        "student(id: $sid) { classes { id } classEnrolments { classId class { id } } } } }",
+        {"y": year, "id": str(odd["id"]), "sid": str(first["student_id"])}))
+    ay = data["academicYear"]
+    cls = ay["class"]
+    assert cls["groupCode"] == sid(odd["group_code"]) and cls["group"] is None
+    assert cls["periodId"] == "990000001" and cls["period"] is None
+    assert cls["teachers"] == [{"id": str(t)} for t in odd["teacher_ids"][:-1]]
+    assert "990000004" not in [s["id"] for s in cls["students"]]
+    enrolments = ay["student"]["classEnrolments"]
+    assert enrolments[-1] == {"classId": "990000003", "class": None}
+    assert all(e["class"] == {"id": e["classId"]} for e in enrolments[:-1])
+    assert ay["student"]["classes"] == [{"id": i} for i in dict.fromkeys(e["classId"] for e in enrolments[:-1])]
