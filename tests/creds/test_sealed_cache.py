@@ -96,7 +96,7 @@ async def test_redis_holds_no_personal_field_in_clear(pair: list[Gateway],
     assert len(raw) > 1000
     for s in students[:50]:
         assert s["upn"].encode() not in raw
-        assert s["dateOfBirth"].encode() not in raw
+        assert s["dateOfBirth"][:10].encode() not in raw  # the day, as the upstream spells it too
     # ...and the test's own reader, with the gateway's secret, finds them.
     opened = b"".join(shared_redis.dump(CacheSeal([SECRET_A])).values())
     assert students[0]["upn"].encode() in opened
