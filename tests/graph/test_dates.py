@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from gateway.graph import dates, keys
+from gateway.graph import dates, keys, scopes
+from gateway.graph.categories import Category
 from gateway.graph.context import Context
 from gateway.graph.errors import GatewayError
 from gateway.graph.plan import Scope
@@ -58,6 +59,12 @@ async def test_open_day_reads_name_the_calendar_and_each_open_day(gateway: Any) 
     one = dates.open_day_reads(keys.LESSON_MARKS, from_arg="day", to_arg="until")
     assert one.keys(scope, [], {"day": wanted[0]}) == [keys.CALENDAR(year), keys.LESSON_MARKS(year, wanted[0])]
     assert dates.open_days_of(scope, year, wanted[0], None) == [wanted[0]]
+
+
+def test_open_day_reads_name_their_routes_for_the_data_categories() -> None:
+    reads = dates.open_day_reads(keys.BEHAVIOUR_EVENTS)
+    assert reads.routes == ("behaviour-events", "calendar")
+    assert scopes.of_reads([reads]) == {Category.BEHAVIOUR, Category.BASIC}
 
 
 @pytest.mark.parametrize(("shift_from", "shift_to", "message"), [
