@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from gateway.graph import keys
@@ -101,35 +100,24 @@ def open_days_of(scope_or_res: Any, year: int, from_: dt.date, to: dt.date | Non
     return open_days(_resources(scope_or_res), year, start, end)
 
 
-@dataclass(frozen=True, slots=True)
-class OpenDayReads:
+def open_day_reads(route: keys.ArgRoute, *, from_arg: str = "from_", to_arg: str = "to") -> keys.Keyed:
     """What a ``(from, to)`` field over a per-date route reads: the calendar and the route's key
-    for each open day of the range (make it with :func:`open_day_reads`).
+    for each open day of the range (``from_arg``/``to_arg``: the field's Python parameter names).
 
     The range is checked first (``check_range``: BAD_USER_INPUT before any upstream call). The
     keys come at once when the calendar is loaded, else as an awaitable that loads it first.
     They follow from the year and the arguments alone (the calendar is a year resource), so a
-    plan starts them at once (``static``). ``routes`` names both routes, so the field's data
-    categories follow from its declaration (graph/scopes.py)."""
+    plan starts them at once (``static``); both routes are named, so the field's data categories
+    follow from its declaration (graph/scopes.py)."""
 
-    per_day: keys.ArgRoute
-    from_arg: str = "from_"
-    to_arg: str = "to"
-    static: bool = True
-
-    @property
-    def routes(self) -> tuple[str, ...]:
-        return (self.per_day.route, keys.CALENDAR.route)
-
-    def keys(self, scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> KeyList:
+    def of(scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> KeyList:
         year = scope.year
-        start, end = check_range(year, args[self.from_arg], args.get(self.to_arg), max_days(scope))
+        start, end = check_range(year, args[from_arg], args.get(to_arg), max_days(scope))
         res: Resources = scope.resources
         calendar = keys.CALENDAR(year)
-        per_day = self.per_day
 
         def found() -> list[ResourceKey]:
-            return [calendar, *(per_day(year, d) for d in open_days(res, year, start, end))]
+            return [calendar, *(route(year, d) for d in open_days(res, year, start, end))]
 
         if res.has(calendar):
             return found()
@@ -140,11 +128,7 @@ class OpenDayReads:
 
         return later()
 
-
-def open_day_reads(route: keys.ArgRoute, *, from_arg: str = "from_", to_arg: str = "to") -> OpenDayReads:
-    """The reads of a ``(from, to)`` field over ``route`` (see :class:`OpenDayReads`);
-    ``from_arg``/``to_arg`` are the field's Python parameter names."""
-    return OpenDayReads(route, from_arg, to_arg)
+    return keys.Keyed(of, static=True, routes=(route.route, keys.CALENDAR.route))
 
 
 # --- transitional: the @planned pieces attendance.py and behaviour.py use until they are

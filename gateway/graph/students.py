@@ -20,6 +20,7 @@ from gateway.graph.attainment import StudentAttainmentFields
 from gateway.graph.attendance import StudentAttendanceFields
 from gateway.graph.base import parse_id, to_datetime, to_id, to_int, to_text
 from gateway.graph.behaviour import StudentBehaviourFields
+from gateway.graph.categories import Category
 from gateway.graph.claims import EDU_CLAIM, STUDENTS_CLAIM
 from gateway.graph.errors import bad_input
 from gateway.graph.pupil import StudentPupilDataFields
@@ -119,15 +120,17 @@ class EducationAttribute(Row):
                                       convert=to_datetime)
 
 
-def edu_column(field: str, description: str, convert: Callable[[Any], Any] | None = None) -> Any:
+def edu_column(field: str, description: str, convert: Callable[[Any], Any] | None = None,
+               category: Category | None = None) -> Any:
     """A Student field that shows one value of the student's education details (GET Education
-    Details); its type is the class annotation, like :func:`~gateway.graph.row.column`."""
+    Details); its type is the class annotation, like :func:`~gateway.graph.row.column`.
+    ``category``: the data category it reveals when stricter than the route's (a UPN)."""
 
     def value(self: Student) -> Any:
         found = edu_record(self.res, self.year, self.raw.get("id")).get(field)
         return found if convert is None else convert(found)
 
-    return relation(keys.EDUCATION_DETAILS, description=description + EDU_CLAIM)(value)
+    return relation(keys.EDUCATION_DETAILS, description=description + EDU_CLAIM, category=category)(value)
 
 
 @strawberry.type(description="A student: personal details from GET Students joined with education details, and every link the data allows." + STUDENTS_CLAIM)
@@ -141,12 +144,13 @@ class Student(StudentTeachingFields, StudentTimetableFields, StudentAssessmentFi
     preferred_last_name: str | None = column("preferred_last_name", "The preferred last name of the student.")
     middle_names: str | None = column("middle_names", "Any middle names of the student.")
     date_of_birth: dt.datetime | None = column("date_of_birth", "The date of birth of the student, as GO4Schools gives it (a date and time).",
-                                               convert=to_datetime)
-    sex: str | None = column("sex", "The gender of the student as recorded by the school.")
+                                               convert=to_datetime, category=Category.DEMOGRAPHIC)
+    sex: str | None = column("sex", "The gender of the student as recorded by the school.", category=Category.DEMOGRAPHIC)
     mis_id: str | None = column("student_mis_id", "The identifier for the student in the school's MIS (non-MIS schools only).",
                                 convert=to_text)
-    upn: str | None = edu_column("upn", "Unique pupil number for the student (personal data of its own category).")
-    former_upn: str | None = edu_column("former_upn", "The former UPN for the student.")
+    upn: str | None = edu_column("upn", "Unique pupil number for the student (personal data of its own category).",
+                                 category=Category.UPN)
+    former_upn: str | None = edu_column("former_upn", "The former UPN for the student.", category=Category.UPN)
     year_group: str | None = edu_column("national_curriculum_year", "The year group (National Curriculum year) of the student, e.g. \"10\".")
     registration_group: str | None = edu_column("registration_group", "The registration group of the student.")
     house: str | None = edu_column("house", "The student's house.")
@@ -185,7 +189,7 @@ def student_by_id(res: Resources, year: int, student_id: Any) -> Student | None:
 
 @strawberry.type
 class AcademicYearStudentFields(YearScoped):
-    @relation(keys.by_args(_list_reads), description="The students at school in this academic year (leavers included unless onRoll is given)." + STUDENTS_CLAIM + " Filters need education details.")
+    @relation(keys.by_args(_list_reads, "students", "education-details"), description="The students at school in this academic year (leavers included unless onRoll is given)." + STUDENTS_CLAIM + " Filters need education details.")
     def students(self,
                  year_group: Annotated[str | None, strawberry.argument(
                      description="Only students in this year group (NC year), e.g. \"10\".")] = None,
@@ -196,7 +200,7 @@ class AcademicYearStudentFields(YearScoped):
                  ) -> list[Student]:
         return filtered_students(self.res, self.year, year_group, registration_group, on_roll)
 
-    @relation(keys.by_args(_one_reads), check=_one_of_id_or_upn,
+    @relation(keys.by_args(_one_reads, "students", "education-details"), check=_one_of_id_or_upn,
               description="One student, by GO4Schools id or by UPN (exactly one of them)." + STUDENTS_CLAIM)
     def student(self,
                 id: Annotated[strawberry.ID | None, strawberry.argument(  # noqa: A002

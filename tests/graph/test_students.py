@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.graph import scopes
+from gateway.graph.categories import Category
+from gateway.graph.schema import schema
 from tests.simdata import (
     assert_floor,
     current_year,
@@ -137,3 +140,17 @@ async def test_bad_student_arguments_cost_no_upstream_call(gateway: Any) -> None
     assert "not a valid UPN" in by_path["badUpn"]["message"]
     assert "exactly one" in by_path["both"]["message"] and "exactly one" in by_path["neither"]["message"]
     assert not sim.counts.get("students") and not sim.counts.get("education-details")
+
+
+def test_student_fields_declare_their_data_categories() -> None:
+    """A UPN is its own category and date of birth and gender are demographic, declared with
+    the fields (as on AssemblyStudent); the rest of a student is basic; the lists' reads name
+    their routes."""
+    found = scopes.compute(schema._schema)
+    assert found[("Student", "upn")] == found[("Student", "formerUpn")] == {Category.UPN}
+    assert found[("Student", "dateOfBirth")] == found[("Student", "sex")] == {Category.DEMOGRAPHIC}
+    for name in ("id", "legalFirstName", "yearGroup", "registrationGroup", "admissionDate",
+                 "isLeaver", "educationAttributes", "classes", "classEnrolments"):
+        assert found[("Student", name)] == {Category.BASIC}, name
+    assert found[("AcademicYear", "students")] == found[("AcademicYear", "student")] == {Category.BASIC}
+    assert found[("AcademicYear", "calendar")] == found[("TimetabledClass", "group")] == {Category.BASIC}
