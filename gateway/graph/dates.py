@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from gateway.graph import keys
+from gateway.graph import keys, scopes
 from gateway.graph.errors import bad_input
 from gateway.graph.keys import KeyList
 from gateway.resources.keys import ResourceKey
@@ -108,12 +108,18 @@ def open_day_reads(route: keys.ArgRoute, *, from_arg: str = "from_", to_arg: str
     keys come at once when the calendar is loaded, else as an awaitable that loads it first.
     They follow from the year and the arguments alone (the calendar is a year resource), so a
     plan starts them at once (``static``); both routes are named, so the field's data categories
-    follow from its declaration (graph/scopes.py)."""
+    follow from its declaration (graph/scopes.py), and a caller outside the route's category is
+    refused (FORBIDDEN) before the calendar is loaded."""
+
+    needed = scopes.of_reads([route])
 
     def of(scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> KeyList:
         year = scope.year
         start, end = check_range(year, args[from_arg], args.get(to_arg), max_days(scope))
         res: Resources = scope.resources
+        if res.allowed is not None:
+            # A caller who may not read the route costs not even the calendar (issue 17).
+            scopes.require(res.allowed, needed)
         calendar = keys.CALENDAR(year)
 
         def found() -> list[ResourceKey]:

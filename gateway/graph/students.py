@@ -14,13 +14,13 @@ from typing import Annotated, Any, ClassVar
 
 import strawberry
 
+from gateway.categories import Category
 from gateway.graph import keys
 from gateway.graph.assessment import StudentAssessmentFields
 from gateway.graph.attainment import StudentAttainmentFields
 from gateway.graph.attendance import StudentAttendanceFields
 from gateway.graph.base import parse_id, to_datetime, to_id, to_int, to_text
 from gateway.graph.behaviour import StudentBehaviourFields
-from gateway.graph.categories import Category
 from gateway.graph.claims import EDU_CLAIM, STUDENTS_CLAIM
 from gateway.graph.errors import bad_input
 from gateway.graph.pupil import StudentPupilDataFields

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from gateway.categories import Category
 from gateway.graph import dates, keys, scopes
-from gateway.graph.categories import Category
 from gateway.graph.context import Context
 from gateway.graph.errors import GatewayError
 from gateway.graph.plan import Scope
@@ -87,3 +87,19 @@ async def test_a_bad_range_fails_before_any_upstream_call(gateway: Any, shift_fr
     assert not any(sim.counts.values())
     with pytest.raises(GatewayError):
         dates.open_days_of(scope, year, base + dt.timedelta(days=shift_from), base + dt.timedelta(days=shift_to))
+
+
+async def test_a_caller_outside_the_routes_category_costs_not_even_the_calendar(
+        make_gateway: Any) -> None:
+    gateway = make_gateway(anonymous_scopes="basic")
+    sim = gateway.sim
+    year = await current_year(sim)
+    first, _ = dates.year_bounds(year)
+    scope = scope_of(gateway, year)
+    assert scope.resources.allowed == {Category.BASIC}
+    sim.reset()
+    with pytest.raises(GatewayError) as failed:
+        dates.open_day_reads(keys.SESSION_MARKS).keys(
+            scope, [], {"from_": first + dt.timedelta(days=40), "to": first + dt.timedelta(days=50)})
+    assert failed.value.code == "FORBIDDEN" and "attendance" in str(failed.value)
+    assert not any(sim.counts.values())

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.categories import Category
 from gateway.graph import scopes
-from gateway.graph.categories import Category
 from gateway.graph.schema import schema
 from tests.simdata import (
     assert_floor,
