@@ -52,8 +52,8 @@ def test_every_field_that_reads_a_resource_is_a_relation() -> None:
             continue
         sfield = field.extensions.get("strawberry-definition")
         resolver = getattr(sfield, "base_resolver", None)
-        if resolver is None:
-            continue
+        if resolver is None or getattr(resolver.wrapped_func, "category", None) is not None:
+            continue  # a column with a stricter category checks the caller's, and reads no resource
         try:
             source = inspect.getsource(resolver.wrapped_func)
         except (OSError, TypeError):
