@@ -77,4 +77,4 @@ def observe(ex: Exchange, outcome: str, **extra: Any) -> None:
     tenants = sorted(r.tenant.id for r in ex.context.all_resources) if ex.context else []
     log.info("graphql", extra={"request_id": ex.request_id, "operation": ex.op, "outcome": outcome,
                                "ms": round(elapsed * 1000, 1), "tenants": tenants,
-                               "document": ex.source or None, **extra})
+                               "document": ex.source or None, "method": ex.request.method, **extra})
