@@ -136,8 +136,8 @@ class DocumentResolver:
         the text was named ("text", "trusted", "apq-hit", "apq-register"), for the log."""
         query = envelope.query
         if envelope.document_id is not None:
-            digest = envelope.document_id.removeprefix("sha256:").lower()
-            return self._trusted(digest, query), None, "trusted"
+            named = envelope.document_id.removeprefix("sha256:").lower()
+            return self._trusted(named, query), None, "trusted"
         digest = _apq_hash(envelope)
         if digest is not None:
             if digest in self.trusted.documents:
