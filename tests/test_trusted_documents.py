@@ -95,6 +95,9 @@ async def test_apq_unknown_hash_then_text_then_hash_only_by_post_and_get(make_ga
     assert by_get.status_code == 200 and by_get.json() == answer
     cross_site = await gw.client.get("/graphql", params=params)  # no preflight header: CSRF
     assert cross_site.status_code == 400 and "cross-site" in cross_site.json()["errors"][0]["message"]
+    scraped = (await gw.client.get("/metrics")).text
+    for event in ("not_found", "registered", "hit"):
+        assert f'go4graph_persisted_queries_total{{event="{event}"}}' in scraped
 
 
 async def test_apq_refuses_a_text_that_is_not_the_hash_and_keeps_only_valid_documents(
@@ -170,3 +173,15 @@ async def test_apq_replicas_share_hashes_through_redis_sealed(make_gateway: Any,
     finally:
         client.close()
     assert values and not any(b"ApqSchool" in v for v in values)  # sealed, not in clear
+
+
+@pytest.mark.redis
+async def test_apq_works_in_process_while_redis_is_down(make_gateway: Any, own_redis: Any) -> None:
+    gw = make_gateway(cache_url=own_redis.url, cache_timeout=0.2)
+    own_redis.stop()
+    r = await gw.client.post("/graphql", json=_apq(SCHOOL))
+    assert r.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    r = await gw.client.post("/graphql", json=_apq(SCHOOL, with_text=True))
+    assert r.json()["data"]["school"]["code"] == "DEMO"
+    r = await gw.client.post("/graphql", json=_apq(SCHOOL))
+    assert r.json()["data"]["school"]["code"] == "DEMO"

@@ -27,10 +27,13 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from prometheus_client import Counter
+
+from gateway import metrics
 from gateway.http.answers import Refused
 from gateway.http.reading import Envelope
 from gateway.http.trusted import TrustedDocuments
-from gateway.resources.cache import ResourceCache
+from gateway.resources.cache import CacheUnavailable, ResourceCache
 from gateway.resources.keys import ResourceKey
 from gateway.resources.table import Table
 from gateway.resources.tenant import Tenant
@@ -48,6 +51,10 @@ OWNER = Tenant(Credential("go4graph:automatic-persisted-queries"))
 #: Seconds a stored document lives in Redis after its last registration.
 SHARED_TTL = 7 * 24 * 3600.0
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+
+APQ_EVENTS = Counter("go4graph_persisted_queries", "Automatic persisted queries by event: hit "
+                     "(in process), shared_hit (from Redis), not_found, registered",
+                     ["event"], registry=metrics.REGISTRY)
 
 
 def sha256_hex(text: str) -> str:
@@ -75,20 +82,31 @@ class PersistedQueries:
         text = self._local.get(digest)
         if text is not None:
             self._local.move_to_end(digest)
+            APQ_EVENTS.labels("hit").inc()
             return text
+        text = await self._shared_get(digest)
+        if text is None:
+            APQ_EVENTS.labels("not_found").inc()
+            return None
+        APQ_EVENTS.labels("shared_hit").inc()
+        self._remember(digest, text)
+        return text
+
+    async def _shared_get(self, digest: str) -> str | None:
         if self._shared is None:
             return None
         try:
             table = await self._shared.get(OWNER, ResourceKey(KIND, None, digest))
-        except Exception as exc:  # noqa: BLE001 - a cache that cannot answer: the client resends
-            log.warning("persisted queries: shared cache unavailable",
+        except CacheUnavailable:
+            return None  # Redis is down (the cache says so once per outage): the client resends
+        except Exception as exc:  # noqa: BLE001 - any other failure: a miss, and say so
+            log.warning("persisted queries: shared cache unreadable",
                         extra={"error": type(exc).__name__})
             return None
         row = table.rows[0] if table is not None and table.rows else None
         text = row.get("query") if row is not None else None
         if not isinstance(text, str) or sha256_hex(text) != digest:
             return None  # never run a text that is not the hash's
-        self._remember(digest, text)
         return text
 
     async def put(self, registration: Registration) -> None:
@@ -97,13 +115,16 @@ class PersistedQueries:
             self._local.move_to_end(digest)
             return
         self._remember(digest, text)
+        APQ_EVENTS.labels("registered").inc()
         if self._shared is None:
             return
         rows = [{"query": text}]
         try:
             await self._shared.set(OWNER, ResourceKey(KIND, None, digest),
                                    self._shared.encode(rows) or rows, Table(rows), SHARED_TTL)
-        except Exception as exc:  # noqa: BLE001 - kept in this process; others will ask again
+        except CacheUnavailable:
+            pass  # kept in this process; the others will ask their clients for the text
+        except Exception as exc:  # noqa: BLE001 - likewise, but say so
             log.warning("persisted query not shared", extra={"error": type(exc).__name__})
 
     def _remember(self, digest: str, text: str) -> None:
