@@ -38,7 +38,8 @@ def ensure_node_modules() -> Path:
     """The folder holding ``node_modules`` (and this folder's scripts), installing it once."""
     npm, node = shutil.which("npm"), shutil.which("node")
     if npm is None or node is None:
-        pytest.skip("node and npm are not installed (the front-end tests run real node clients)")
+        pytest.fail("node and npm are needed (the front-end tests run real node clients): install "
+                    "Node.js 20+ with npm")
     target = tools_dir()
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target.parent / f"{target.name}.lock", "w") as lock:
