@@ -23,18 +23,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import Any
 
 from graphql import GraphQLSchema, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from gateway import tracing
+from gateway import metrics, tracing
 from gateway.graph import fast
 from gateway.http.admission import Admission
 from gateway.http.answers import GRAPHQL_RESPONSE, JSON, ClientGone, Refused, error, error_response
 from gateway.http.cost import SchoolSizes
+from gateway.http.documents import ParsedDocuments
 from gateway.http.encoding import Encoder
 from gateway.http.graphiql import PAGE_HEADERS, graphiql_on
 from gateway.http.persisted import DocumentResolver, PersistedQueries
@@ -78,11 +78,11 @@ class GraphQLEndpoint:
         services.extras["graphql_endpoint"] = self
 
     @property
-    def documents(self) -> Any:
+    def documents(self) -> ParsedDocuments:
         return self.admission.documents
 
     @property
-    def op_labels(self) -> Any:
+    def op_labels(self) -> metrics.OperationLabels:
         return self.admission.op_labels
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
