@@ -109,6 +109,10 @@ class PersistedQueries:
             return None  # never run a text that is not the hash's
         return text
 
+    def peek(self, digest: str) -> str | None:
+        """The text if this process holds it (no shared look-up, not counted, order unchanged)."""
+        return self._local.get(digest)
+
     async def put(self, registration: Registration) -> None:
         digest, text = registration.digest, registration.text
         if digest in self._local:

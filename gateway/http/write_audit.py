@@ -182,8 +182,10 @@ class MutationAudit:
         try:
             payload = _payload(scope["method"], query_string, headers, body)
             if by_id:  # a trusted document or an automatic persisted query, named by its hash
-                named = await self._named(payload)
+                named = self._named(payload)
                 if named is not None:
+                    if not _MUTATION.search(named):
+                        return  # a query named by its hash (the usual case): nothing to parse
                     payload = {**payload, "query": named}
             if not asks_for_mutation(payload, self.services.settings.max_tokens):
                 return
@@ -191,8 +193,9 @@ class MutationAudit:
         except Exception as exc:  # the answer is already sent: never fail the request here
             log.error("write refusal not audited", extra={"error": type(exc).__name__})
 
-    async def _named(self, payload: dict[str, Any]) -> str | None:
-        """The text of the document a request names by its hash, when this gateway knows it."""
+    def _named(self, payload: dict[str, Any]) -> str | None:
+        """The text of the document a request names by its hash, when this process knows it
+        (after the endpoint's answer: an automatic persisted query it ran is known by then)."""
         digest: Any = payload.get("documentId")
         extensions: Any = payload.get("extensions")
         if isinstance(extensions, str):  # a GET's query-string parameter
@@ -209,7 +212,7 @@ class MutationAudit:
         if self._trusted is not None and digest in self._trusted.documents:
             return self._trusted.documents[digest]
         endpoint = self.services.extras.get("graphql_endpoint")
-        text = await endpoint.persisted.get(digest) if endpoint is not None else None
+        text = endpoint.persisted.peek(digest) if endpoint is not None else None
         return text if isinstance(text, str) else None
 
     async def _record(self, state: dict[str, Any], headers: Headers, payload: dict[str, Any],
