@@ -3,9 +3,9 @@
 ``package.json`` and ``package-lock.json`` here pin graphql-http (the GraphQL-over-HTTP
 audit), @apollo/client and urql (with their persisted-query links). The first run copies them
 to ``~/.cache/go4graph/frontend-<hash of the lockfile>`` and runs ``npm ci`` there (about 10 s);
-later runs reuse it. A lock keeps two test runs from installing at once. The node scripts of
-this folder are copied beside that ``node_modules`` and run from there. When the npm registry
-cannot be reached the tests skip and say so; any other failure fails them.
+later runs reuse it. A lock keeps two test runs from installing at once. Each run of one of
+this folder's node scripts copies it into a fresh folder beside that ``node_modules``. When
+the npm registry cannot be reached the tests skip and say so; any other failure fails them.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +61,6 @@ def ensure_node_modules() -> Path:
                                 f"clients: {output.strip().splitlines()[-1]}")
                 pytest.fail(f"npm ci of tests/frontend failed:\n{output[-3000:]}")
             (target / "ready").write_text(LOCK.name + "\n")
-        for script in HERE.glob("*.mjs"):  # always the checked-out version of each script
-            shutil.copy(script, target / script.name)
     return target
 
 
@@ -70,7 +69,14 @@ def run_node(script: str, *args: str, timeout: float = 300) -> Any:
     target = ensure_node_modules()
     node = shutil.which("node")
     assert node is not None
-    result = subprocess.run([node, str(target / script), *args], cwd=target, capture_output=True,
-                            text=True, timeout=timeout)
+    # This checkout's script, in a folder of its own beside node_modules (which node finds by
+    # walking up): other checkouts sharing the install never see or change it.
+    run = Path(tempfile.mkdtemp(prefix="run-", dir=target))
+    try:
+        shutil.copy(HERE / script, run / script)
+        result = subprocess.run([node, str(run / script), *args], cwd=run, capture_output=True,
+                                text=True, timeout=timeout)
+    finally:
+        shutil.rmtree(run, ignore_errors=True)
     assert result.returncode == 0, f"{script} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
     return json.loads(result.stdout)
