@@ -6,10 +6,8 @@ from __future__ import annotations
 from starlette.responses import HTMLResponse
 
 from gateway.http.graphiql import graphiql_on
+from gateway.register_app import REGISTER_PATH
 from gateway.settings import Settings
-
-#: Where the demo register app is served (demo mode).
-REGISTER_PATH = "/register/"
 
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
@@ -50,7 +48,7 @@ def landing_page(settings: Settings) -> str:
         links.append("      <li>GraphiQL is switched off on this gateway "
                      "(GO4GRAPH_GRAPHIQL=on switches it on)</li>")
     if settings.demo:
-        links.append(f'      <li><a id="register" href="{REGISTER_PATH.lstrip("/")}">The register '
+        links.append(f'      <li><a id="register" href="{REGISTER_PATH.strip("/")}/">The register '
                      "app</a>: the demo school's morning register, built on the graph</li>")
     return _PAGE.format(links="\n".join(links))
 
