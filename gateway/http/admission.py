@@ -3,7 +3,9 @@
 In order: the document the request runs (its text, a trusted document or an automatic
 persisted query, gateway/http/persisted.py); the per-client rate limit (by verified identity,
 gateway/http/ratelimit.py); parsing and validation (cached, gateway/http/documents.py); the
-operation (GET runs queries only); the estimated cost and upstream calls (gateway/http/cost.py).
+operation (GET runs queries only); the caller's data categories (issue 17: an operation of
+which the token may read nothing is refused here, gateway/graph/scopes.py); the estimated cost
+and upstream calls (gateway/http/cost.py).
 
 With ``Accept: application/graphql-response+json`` a document that fails to parse or validate
 (or is refused for its cost) is a 400; with ``application/json`` it is a 200 with ``errors``
@@ -16,6 +18,7 @@ from graphql import GraphQLSchema, OperationDefinitionNode, OperationType, get_o
 from starlette.requests import Request
 
 from gateway import metrics
+from gateway.graph import scopes
 from gateway.graph.context import Context
 from gateway.graph.errors import format_error
 from gateway.http.answers import Refused
@@ -32,6 +35,7 @@ class Admission:
                  limiter: ClientRateLimiter | None, sizes: SchoolSizes) -> None:
         settings = self.settings = services.settings
         self.services = services
+        self.schema = schema
         self.resolver = resolver
         self.limiter = limiter
         self.documents = ParsedDocuments(
@@ -61,7 +65,22 @@ class Admission:
         ex.op = self.op_labels.label(ex.operation_name or _name(operation))
         if ex.request.method == "GET" and operation.operation != OperationType.QUERY:
             raise Refused(405, "Only queries may be sent with GET; use POST", "BAD_USER_INPUT")
+        self._within_scopes(ex, context)
         self._within_cost(ex, context)
+
+    def _within_scopes(self, ex: Exchange, context: Context) -> None:
+        """Refused (FORBIDDEN) when, for every school it reads, the token may read none of what
+        the operation asks for; a partly allowed one runs and its other fields are FORBIDDEN."""
+        assert ex.document is not None
+        refusals = [scopes.refusal(self.schema, ex.document, tenant.categories)
+                    for tenant in context.tenants.values()]
+        if refusals and all(r is not None for r in refusals):
+            first = refusals[0]
+            assert first is not None
+            refused = Refused(400 if ex.wants_graphql_response else 200, first.message, first.code,
+                              **first.extensions)
+            refused.outcome = "forbidden"
+            raise refused
 
     def _within_cost(self, ex: Exchange, context: Context) -> None:
         assert ex.document is not None and ex.operation is not None
