@@ -1,4 +1,4 @@
-"""The ASGI app: /graphql (GraphiQL on a browser GET), /healthz, /readyz, /metrics."""
+"""The ASGI app: / (links), /graphql (GraphiQL on a browser GET), /healthz, /readyz, /metrics."""
 
 from __future__ import annotations
 
@@ -17,9 +17,11 @@ from starlette.routing import Route
 
 from gateway import metrics, tracing
 from gateway.graph.schema import schema
+from gateway.http.answers import error, error_response
 from gateway.http.csrf import browser_middleware
-from gateway.http.graphiql import graphiql_page, graphiql_routes
+from gateway.http.graphiql import graphiql_on, graphiql_page, graphiql_routes
 from gateway.http.graphql import GraphQLEndpoint
+from gateway.http.landing import landing_route
 from gateway.http.write_audit import MutationAudit
 from gateway.readiness import Readiness, standard_checks
 from gateway.register_app import register_routes
@@ -27,10 +29,9 @@ from gateway.services import build_services, on_sighup
 from gateway.settings import Settings, load_settings
 
 #: /graphql for any method but GET and POST: a GraphQL error with a code, not plain text.
-GRAPHQL_METHOD_NOT_ALLOWED = JSONResponse(
-    {"errors": [{"message": "Only GET and POST are allowed on /graphql",
-                 "extensions": {"code": "BAD_USER_INPUT"}}]},
-    status_code=405, headers={"Allow": "GET, POST"})
+GRAPHQL_METHOD_NOT_ALLOWED = error_response(
+    405, [error("Only GET and POST are allowed on /graphql", "BAD_USER_INPUT")],
+    headers={"Allow": "GET, POST"})
 
 
 def create_app(settings: Settings | None = None, *, transport: Any = None,
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None, *, transport: Any = None,
     tracing.configure(settings.otel_endpoint)
     services = build_services(settings, transport=transport, simulator=simulator)
     services.schema = schema
-    services.graphiql_html = graphiql_page() if settings.graphiql else ""
+    services.graphiql_html = graphiql_page() if graphiql_on(settings) else ""
     endpoint = GraphQLEndpoint(services)
 
     async def healthz(request: Request) -> Response:
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, transport: Any = None,
             metrics.process_exited(os.getpid())
 
     app = Starlette(routes=[
+        Route("/", landing_route(settings), methods=["GET", "HEAD"]),  # a browser's way in: GraphiQL, the register app
         Route("/graphql", endpoint, methods=["GET", "POST"]),
         Route("/graphql", GRAPHQL_METHOD_NOT_ALLOWED),  # an ASGI response, so: every other method
         *graphiql_routes(settings),

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.audit import AuditSink, build_sink
+from gateway.http.response_cache import ResponseCache
 from gateway.resources.cache import ResourceCache, build_cache
 from gateway.resources.freshness import CredentialChecker, FreshCache
 from gateway.resources.redis_conn import check_redis
@@ -101,7 +102,7 @@ def build_services(settings: Settings, *, transport: Any = None, simulator: Any 
     return Services(settings, upstreams, cache, store, tenancy, simulator,
                     audit=build_sink(settings.audit_log),
                     access=None if settings.access_log == "off" else build_sink(settings.access_log),
-                    credentials=checker)
+                    credentials=checker, extras={"response_cache": ResponseCache(fresh_cache)})
 
 
 def on_sighup(services: Services) -> Callable[[], None]:

@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     max_aliases: int = Field(30, ge=1, le=10000, description="Most aliases in one operation.")
     max_tokens: int = Field(5000, ge=10, le=1000000, description="Most tokens in one document.")
     max_date_span_days: int = Field(93, ge=1, le=400, description="Longest date range one field may fan out over.")
-    graphiql: bool = Field(True, description="Serve GraphiQL on GET /graphql from a browser.")
+    graphiql: bool | None = Field(None, description="Serve GraphiQL on GET /graphql from a browser: on, off or auto (the default: on, except in trusted-only mode, where it could run nothing).")
     introspection: bool = Field(True, description="Allow introspection queries.")
     trusted_documents: Path | None = Field(None, description="Trusted documents: a JSON manifest (sha256 -> document) or a folder of .graphql files.")
     rate_limit: str | None = Field(None, description="Per-client request limit, e.g. '600/minute' (off when unset).")
@@ -116,6 +116,11 @@ class Settings(BaseSettings):
     metrics_max_operations: int = Field(100, ge=1, le=10000, description="Distinct operation names used as metric labels; later ones are counted as 'other'.")
     metrics_port: int | None = Field(None, ge=1, le=65535, description="Serve /metrics on this port too (go4graph serve), e.g. for a scraper inside the cluster.")
     metrics_public: bool = Field(True, description="Serve /metrics on the public port; false with GO4GRAPH_METRICS_PORT keeps it off the public one.")
+
+    @field_validator("graphiql", mode="before")
+    @classmethod
+    def _graphiql(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() == "auto" else value
 
     @field_validator("upstream_url", "assembly_url")
     @classmethod

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import orjson
+import yaml
+
+from gateway.http.trusted import sha256
+from gateway.settings import load_settings
 from gateway.simulator import DEMO_KEY, SECOND_KEY, Simulator
 from tests.conftest import Gateway
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 async def _post(gateway: Gateway, body: Any, accept: str = "application/json", **headers: str) -> Any:
@@ -163,3 +170,50 @@ async def test_per_client_rate_limit(make_gateway: Any) -> None:
     other = await gw.client.post("/graphql", json={"query": "{ school { name } }"},
                                  headers={"authorization": f"Bearer {SECOND_KEY}"})
     assert other.status_code == 200
+
+
+async def test_post_without_content_type_and_non_object_variables_or_extensions(gateway: Gateway) -> None:
+    preflight = {"x-go4graph-csrf": "1"}  # past the CSRF rule, to reach the endpoint's own check
+    r = await gateway.client.post("/graphql", content=b'{"query": "{ school { name } }"}',
+                                  headers=preflight)
+    assert r.status_code == 415 and r.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    for name in ("variables", "extensions"):
+        for value in (0, False, "x", [1], 1.5):
+            r = await _post(gateway, {"query": "{ school { name } }", name: value})
+            assert r.status_code == 400, (name, value)
+            assert r.json()["errors"][0]["message"] == f"{name} must be a JSON object"
+    r = await _post(gateway, {"query": "{ school { name } }", "variables": None, "extensions": None})
+    assert r.status_code == 200 and r.json()["data"]["school"]["name"] == "Demo Academy"
+
+
+async def test_the_root_points_a_browser_to_graphiql_and_the_register_app(make_gateway: Any,
+                                                                        tmp_path: Any) -> None:
+    page = await make_gateway().client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'href="graphql"' in page.text and 'href="register/"' in page.text  # demo mode
+    assert "script-src" not in page.headers["content-security-policy"]  # no script at all
+    manifest = tmp_path / "manifest.json"
+    manifest.write_bytes(orjson.dumps({sha256("{ school { name } }"): "{ school { name } }"}))
+    trusted_only = make_gateway(trusted_documents=manifest, trusted_only=True)
+    assert 'href="graphql"' not in (await trusted_only.client.get("/")).text
+    r = await trusted_only.client.get("/graphql", headers={"accept": "text/html"})
+    assert r.status_code == 404  # GraphiQL could run nothing there: off unless switched on
+    assert r.json()["errors"][0]["message"] == "GraphiQL is switched off on this gateway"
+    assert (await trusted_only.client.get("/graphql/static/graphiql-boot.js")).status_code == 404
+    switched_on = make_gateway(trusted_documents=manifest, trusted_only=True, graphiql="on")
+    r = await switched_on.client.get("/graphql", headers={"accept": "text/html"})
+    assert r.status_code == 200 and "graphiql" in r.text.lower()
+    assert load_settings(graphiql="auto").graphiql is None
+    assert load_settings(graphiql="off").graphiql is False
+
+
+def test_graphql_config_points_editors_at_the_schema_and_the_examples() -> None:
+    config = yaml.safe_load((ROOT / "graphql.config.yml").read_text())
+    schema = ROOT / config["schema"]
+    assert schema.is_file() and "type Query" in schema.read_text()
+    documents = [config["documents"]] if isinstance(config["documents"], str) else config["documents"]
+    matched = [p for pattern in documents for p in ROOT.glob(pattern)]
+    assert matched and all(p.suffix == ".graphql" for p in matched)
+    assert {p.name for p in matched} >= {"roster.graphql", "register.graphql"}
+    for endpoint in config["extensions"]["endpoints"].values():
+        assert endpoint["url"].endswith("/graphql")

@@ -124,11 +124,10 @@ async def test_an_answer_dropped_or_replaced_while_it_is_checked_is_not_served()
         await asyncio.wait_for(release.wait(), 10)
         return table  # the source is unchanged as far as this check saw
 
-    store = SimpleNamespace(cache=SimpleNamespace(get=get))
-    responses = ResponseCache()
+    responses = ResponseCache(SimpleNamespace(get=get))  # type: ignore[arg-type]
     key = ((("R", tenant.id),), "{ x }", "", b"")
     responses._kept[key] = _Kept(b"old", ((tenant, rk("students", 2027), weakref.ref(table)),))
-    check = asyncio.ensure_future(responses.get(key, store))  # type: ignore[arg-type]
+    check = asyncio.ensure_future(responses.get(key))
     await asyncio.wait_for(checking.wait(), 10)
     newer = _Kept(b"newer", ())
     responses._drop(key)

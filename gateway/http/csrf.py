@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+
+from gateway.http.answers import error, error_body
 
 #: Content types a cross-site form or ``fetch`` may send without a preflight.
 SIMPLE_TYPES = frozenset({"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"})
@@ -79,7 +80,7 @@ class CsrfPrevention:
             await self.app(scope, receive, send)
             return
         scope.setdefault("state", {})["go4graph_refusal"] = "cross-site-request"
-        body = orjson.dumps({"errors": [{"message": MESSAGE, "extensions": {"code": "BAD_USER_INPUT"}}]})
+        body = error_body([error(MESSAGE, "BAD_USER_INPUT")])
         await send({"type": "http.response.start", "status": 400,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})

@@ -106,8 +106,14 @@ class GraphiQLStatic(StaticFiles):
         return response
 
 
+def graphiql_on(settings: Settings) -> bool:
+    """``GO4GRAPH_GRAPHIQL``: on, off, or auto (unset): on unless only trusted documents run,
+    where GraphiQL could run nothing but those."""
+    return settings.graphiql if settings.graphiql is not None else not settings.trusted_only
+
+
 def graphiql_routes(settings: Settings) -> list[BaseRoute]:
     """The static route, only when GraphiQL is switched on (otherwise its URLs are 404s)."""
-    if not settings.graphiql:
+    if not graphiql_on(settings):
         return []
     return [Mount(STATIC_PATH, app=GraphiQLStatic(directory=ASSET_DIR), name="graphiql-static")]

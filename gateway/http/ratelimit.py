@@ -17,7 +17,6 @@ per process. Keys in the storage are fingerprints, never secrets.
 from __future__ import annotations
 
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -25,6 +24,8 @@ from typing import Any
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+
+from gateway.clock import now as wall_now
 
 log = logging.getLogger("go4graph.ratelimit")
 
@@ -59,7 +60,7 @@ def storage_for(cache_url: str) -> Storage:
 
 class ClientRateLimiter:
     def __init__(self, spec: str, *, storage: Storage | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = wall_now) -> None:
         self.item: RateLimitItem = parse(spec)
         self._limiter = MovingWindowRateLimiter(storage or MemoryStorage())
         self._clock = clock

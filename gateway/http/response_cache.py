@@ -19,7 +19,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
@@ -28,11 +28,17 @@ from gateway import metrics
 if TYPE_CHECKING:
     from gateway.graph.context import Context
     from gateway.resources.keys import ResourceKey
-    from gateway.resources.store import ResourceStore
     from gateway.resources.table import Table
     from gateway.resources.tenant import Tenant
 
 Key = tuple[Any, ...]
+
+
+class Sources(Protocol):
+    """Where a kept answer's resources are looked up: the store's view of the resource cache
+    (``FreshCache``, so a revoked key is never answered from here either)."""
+
+    async def get(self, tenant: Tenant, key: ResourceKey) -> Table | None: ...
 
 
 @dataclass(slots=True)
@@ -46,7 +52,9 @@ class _Kept:
 
 
 class ResponseCache:
-    def __init__(self, *, max_entries: int = 256, max_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, sources: Sources, *, max_entries: int = 256,
+                 max_bytes: int = 64 * 1024 * 1024) -> None:
+        self._sources = sources
         self.enabled = True
         self.max_entries, self.max_bytes = max_entries, max_bytes
         self._kept: OrderedDict[Key, _Kept] = OrderedDict()
@@ -65,7 +73,7 @@ class ResponseCache:
         schools = tuple(sorted((code or "", t.id) for code, t in context.tenants.items()))
         return (schools, query, operation_name or "", vars_text)
 
-    async def get(self, key: Key, store: ResourceStore) -> bytes | None:
+    async def get(self, key: Key) -> bytes | None:
         kept = self._kept.get(key)
         if kept is None:
             self.misses += 1
@@ -73,7 +81,7 @@ class ResponseCache:
         for tenant, rkey, ref in kept.sources:
             table = ref()
             try:
-                current = None if table is None else await store.cache.get(tenant, rkey)
+                current = None if table is None else await self._sources.get(tenant, rkey)
             except Exception:  # a cache that cannot answer cannot vouch for the answer
                 current = None
             if current is None or current is not table:
@@ -96,7 +104,7 @@ class ResponseCache:
         size = len(body) + _key_bytes(key)
         if size > self.max_bytes // 4:
             return
-        sources = []
+        sources: list[tuple[Tenant, ResourceKey, weakref.ref[Table]]] = []
         for res in context.all_resources:
             if res.fresh or res.has_errors:
                 return

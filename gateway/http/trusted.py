@@ -8,21 +8,17 @@ folder of .graphql files. A request names a document by
 - ``"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "<hex>"}}`` (Apollo's form).
 
 With ``GO4GRAPH_TRUSTED_ONLY=true`` any other document is refused, so a stolen
-token cannot be used to run arbitrary queries over children's data.
+token cannot be used to run arbitrary queries over children's data. How a request's
+document is chosen (and automatic persisted queries otherwise): gateway/http/persisted.py.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from gateway.setting_values import load_manifest, sha256
 
-__all__ = ["TrustedDocumentError", "TrustedDocuments", "load_manifest", "manifest_for", "sha256"]
-
-
-class TrustedDocumentError(ValueError):
-    """A request that names an unknown document, or sends free text when only trusted ones run."""
+__all__ = ["TrustedDocuments", "load_manifest", "manifest_for", "sha256"]
 
 
 def manifest_for(files: list[Path]) -> dict[str, str]:
@@ -30,37 +26,8 @@ def manifest_for(files: list[Path]) -> dict[str, str]:
 
 
 class TrustedDocuments:
+    """The registered documents by sha256 (hex); ``only``: nothing else runs."""
+
     def __init__(self, documents: dict[str, str], *, only: bool) -> None:
         self.documents = documents
         self.only = only
-
-    def resolve(self, payload: dict[str, Any]) -> str | None:
-        """The query text the request asks to run (None when it has none)."""
-        digest = _requested_hash(payload)
-        query = payload.get("query")
-        if digest is not None:
-            text = self.documents.get(digest)
-            if text is None:
-                raise TrustedDocumentError("Unknown document id: this gateway runs only documents "
-                                           "registered at deploy time")
-            if isinstance(query, str) and query and sha256(query) != digest:
-                raise TrustedDocumentError("The query text does not match its document id")
-            return text
-        if self.only and query:
-            if isinstance(query, str) and sha256(query) in self.documents:
-                return query
-            raise TrustedDocumentError("This gateway runs only trusted documents: send a "
-                                       "documentId (sha256:<hash>) registered at deploy time")
-        return query if isinstance(query, str) else None
-
-
-def _requested_hash(payload: dict[str, Any]) -> str | None:
-    document_id = payload.get("documentId")
-    if isinstance(document_id, str) and document_id:
-        return document_id.removeprefix("sha256:").lower()
-    extensions = payload.get("extensions")
-    if isinstance(extensions, dict):
-        persisted = extensions.get("persistedQuery")
-        if isinstance(persisted, dict) and isinstance(persisted.get("sha256Hash"), str):
-            return persisted["sha256Hash"].lower()
-    return None

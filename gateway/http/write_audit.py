@@ -11,7 +11,7 @@ that asked for a mutation ends without any audit record, writes one ``refused`` 
 naming the refusal by a fixed word and its code — never the caller's text.
 
 It looks at a request only when its body or query string contains the word ``mutation``
-(or names a trusted document by its hash, when trusted documents are configured; queries
+(or names a document by its hash: a trusted document or an automatic persisted query; queries
 pass through untouched) and reads at most ``PEEK`` bytes of a body for that.
 """
 
@@ -43,7 +43,8 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9_]")
 #: The fixed word of a refusal by the response it had.
 _BY_CODE = {"UNAUTHENTICATED": "authentication", "FORBIDDEN": "not-permitted",
             "LIMIT_EXCEEDED": "limit", "RATE_LIMITED": "rate-limited",
-            "PERSISTED_QUERY_NOT_FOUND": "unknown-document", "BAD_USER_INPUT": "bad-input",
+            "PERSISTED_QUERY_NOT_FOUND": "unknown-document",
+            "PERSISTED_QUERY_NOT_SUPPORTED": "unknown-document", "BAD_USER_INPUT": "bad-input",
             "UPSTREAM_UNAVAILABLE": "upstream-unavailable", "INTERNAL": "internal"}
 
 
@@ -158,8 +159,8 @@ class MutationAudit:
                     return {"type": "http.request", "body": body, "more_body": more}
                 return await receive()  # type: ignore[no-any-return]
 
-        by_id = self._trusted is not None and any(
-            word in part for part in (query_string, body) for word in (b"documentId", b"persistedQuery"))
+        by_id = any(word in part for part in (query_string, body)
+                    for word in (b"documentId", b"persistedQuery"))
         candidate = by_id or b"mutation" in query_string or (not more and b"mutation" in body)
         if not candidate:
             await self.app(scope, replay, send)
@@ -180,16 +181,39 @@ class MutationAudit:
             return
         try:
             payload = _payload(scope["method"], query_string, headers, body)
-            if by_id and self._trusted is not None:  # a trusted document named by its hash
-                try:
-                    payload = {**payload, "query": self._trusted.resolve(payload)}
-                except ValueError:
-                    pass
+            if by_id:  # a trusted document or an automatic persisted query, named by its hash
+                named = self._named(payload)
+                if named is not None:
+                    if not _MUTATION.search(named):
+                        return  # a query named by its hash (the usual case): nothing to parse
+                    payload = {**payload, "query": named}
             if not asks_for_mutation(payload, self.services.settings.max_tokens):
                 return
             await self._record(state, headers, payload, status, b"".join(answer))
         except Exception as exc:  # the answer is already sent: never fail the request here
             log.error("write refusal not audited", extra={"error": type(exc).__name__})
+
+    def _named(self, payload: dict[str, Any]) -> str | None:
+        """The text of the document a request names by its hash, when this process knows it
+        (after the endpoint's answer: an automatic persisted query it ran is known by then)."""
+        digest: Any = payload.get("documentId")
+        extensions: Any = payload.get("extensions")
+        if isinstance(extensions, str):  # a GET's query-string parameter
+            try:
+                extensions = orjson.loads(extensions)
+            except orjson.JSONDecodeError:
+                extensions = None
+        if not isinstance(digest, str) and isinstance(extensions, dict):
+            persisted = extensions.get("persistedQuery")
+            digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
+        if not isinstance(digest, str):
+            return None
+        digest = digest.removeprefix("sha256:").lower()
+        if self._trusted is not None and digest in self._trusted.documents:
+            return self._trusted.documents[digest]
+        endpoint = self.services.extras.get("graphql_endpoint")
+        text = endpoint.persisted.peek(digest) if endpoint is not None else None
+        return text if isinstance(text, str) else None
 
     async def _record(self, state: dict[str, Any], headers: Headers, payload: dict[str, Any],
                       status: int, answer: bytes) -> None:

@@ -1,6 +1,7 @@
 """GraphiQL in a real headless chromium, driven over the Chrome DevTools Protocol.
 
-The page must render, run its default query against the gateway and show the school's
+The browser starts at the gateway's root (``GET /``) and follows its GraphiQL link; the page
+must render, run its default query against the gateway and show the school's
 name, while fetching nothing from any host but the gateway and breaking none of its own
 Content-Security-Policy. Debian's ``chromium`` is required (``.ci/run`` installs it); the
 CDP client is a few lines over ``websockets`` (already a dependency through uvicorn), since
@@ -52,6 +53,15 @@ EDITOR_READY = """
   const r = run.getBoundingClientRect();
   return {query: q.CodeMirror.getValue(), x: r.x + r.width / 2, y: r.y + r.height / 2,
           title: document.title};
+})()
+"""
+#: The link to GraphiQL on the gateway's root page (GET /), and where to click it.
+ROOT_LINK = """
+(() => {
+  const a = document.getElementById("graphiql");
+  if (!a) return null;
+  const r = a.getBoundingClientRect();
+  return {href: a.href, x: r.x + r.width / 2, y: r.y + r.height / 2};
 })()
 """
 RESULT = """
@@ -208,7 +218,14 @@ async def test_graphiql_runs_the_default_query_from_the_gateway_alone(tmp_path: 
             for domain in ("Page", "Network", "Runtime"):
                 await cdp.send(f"{domain}.enable", {}, session)
             await cdp.send("Page.addScriptToEvaluateOnNewDocument", {"source": WATCH_CSP}, session)
-            await cdp.send("Page.navigate", {"url": f"{server.url}/graphql"}, session)
+            # A browser starts at the root: its page links GraphiQL; a real click follows it.
+            await cdp.send("Page.navigate", {"url": f"{server.url}/"}, session)
+            link = await cdp.wait_for(session, ROOT_LINK, "the GraphiQL link on /")
+            assert link["href"] == f"{server.url}/graphql"
+            for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
+                await cdp.send("Input.dispatchMouseEvent", {
+                    "type": kind, "x": link["x"], "y": link["y"], "button": "left",
+                    "clickCount": 1}, session)
 
             editor = await cdp.wait_for(session, EDITOR_READY, "GraphiQL's editor")
             assert editor["title"] == "go4graph"
