@@ -75,17 +75,11 @@ function messages(payload) {
 
 /** How to go on after a hash-only answer: "register" (send text + hash), "text" (text only),
  *  or null (the answer stands). */
-function fallback({ status, payload }) {
+function fallback({ payload }) {
   const found = codes(payload);
   if (found.includes("PERSISTED_QUERY_NOT_FOUND")) return "register";
   if (found.includes("PERSISTED_QUERY_NOT_SUPPORTED")) {
     apq = false;
-    return "text";
-  }
-  // TEMPORARY: until the gateway has APQ (issue 18 item 1) it refuses every hash it was not
-  // given at deploy time with a 400 "Unknown document id" (BAD_USER_INPUT) and would refuse
-  // hash + text alike, so the text goes alone. This branch goes when APQ lands.
-  if (status === 400 && messages(payload).some((m) => /unknown document id/i.test(m))) {
     return "text";
   }
   return null;
