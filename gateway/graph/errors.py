@@ -2,7 +2,8 @@
 
 UNAUTHENTICATED, FORBIDDEN (with ``reason``), BAD_USER_INPUT, NOT_FOUND,
 RATE_LIMITED (with ``retryAfter``), UPSTREAM_UNAVAILABLE, LIMIT_EXCEEDED (with
-``limit``, ``value`` and ``max``), PERSISTED_QUERY_NOT_FOUND, INTERNAL.
+``limit``, ``value`` and ``max``), PERSISTED_QUERY_NOT_FOUND (APQ: send the text),
+PERSISTED_QUERY_NOT_SUPPORTED (trusted-only mode: unknown hashes never run), INTERNAL.
 Anything unexpected is masked as INTERNAL with the request id; its detail
 goes to the log, never to the client.
 """
@@ -28,7 +29,8 @@ from gateway.upstream.errors import (
 log = logging.getLogger("go4graph.errors")
 
 CODES = ("UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT", "NOT_FOUND", "RATE_LIMITED",
-         "UPSTREAM_UNAVAILABLE", "LIMIT_EXCEEDED", "PERSISTED_QUERY_NOT_FOUND", "INTERNAL")
+         "UPSTREAM_UNAVAILABLE", "LIMIT_EXCEEDED", "PERSISTED_QUERY_NOT_FOUND",
+         "PERSISTED_QUERY_NOT_SUPPORTED", "INTERNAL")
 
 
 class GatewayError(Exception):
