@@ -45,7 +45,9 @@ class Encoder:
                                                                 for r in context.all_resources))})
         observe(ex, outcome)
         encoded = orjson.dumps(body)
-        if ex.kept_as is not None and not result.errors and result.data is not None:
+        # An answer holding sensitive data is not kept: every read of it leaves its access-log line.
+        if ex.kept_as is not None and not result.errors and result.data is not None \
+                and not any(r.touched for r in context.all_resources):
             self.responses.put(ex.kept_as, encoded, context)
         return Response(encoded, status_code=200, media_type=ex.media,
                         headers={"x-request-id": ex.request_id})

@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from gateway import metrics, tracing
+from gateway import access_log, metrics, tracing
 from gateway.graph import fast
 from gateway.http.admission import Admission
 from gateway.http.answers import GRAPHQL_RESPONSE, JSON, ClientGone, Refused, error, error_response
@@ -122,11 +122,26 @@ class GraphQLEndpoint:
             if kept is not None:
                 return kept
             result = await self.runner.run(ex, receive)
+            await self._log_access(ex)
             return self.encoder.answer(ex, result)
         except Refused as refused:
             return self.encoder.refusal(ex, refused)
         except TimeoutError:
             return self.encoder.refusal(ex, past_deadline(settings.request_timeout))
+
+    async def _log_access(self, ex: Exchange) -> None:
+        """One access-log line per school whose sensitive data the answer holds (issue 17); the
+        answer is withheld when the line cannot be written."""
+        assert ex.context is not None
+        records = access_log.lines(ex.request_id, [(r.tenant, r.touched) for r in ex.context.all_resources])
+        try:
+            await access_log.write(self.services.access, records)
+        except access_log.AccessLogUnavailable:
+            refused = Refused(503, "The access log of sensitive data could not be written, so the "
+                                   "answer was withheld; try again later", "INTERNAL",
+                              requestId=ex.request_id)
+            refused.outcome = "access-log-unavailable"
+            raise refused from None
 
     def graphiql(self) -> Response:
         if not graphiql_on(self.settings):

@@ -70,7 +70,10 @@ class ResponseCache:
             vars_text = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else b""
         except TypeError:
             return None
-        schools = tuple(sorted((code or "", t.id) for code, t in context.tenants.items()))
+        # The caller's data categories are part of the key: two tokens of one school with
+        # different scopes never share an answer.
+        schools = tuple(sorted((code or "", t.id, ",".join(sorted(t.categories)) if t.categories is not None else "*")
+                               for code, t in context.tenants.items()))
         return (schools, query, operation_name or "", vars_text)
 
     async def get(self, key: Key) -> bytes | None:

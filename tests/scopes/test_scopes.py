@@ -171,13 +171,14 @@ def test_every_field_of_the_exported_schema_has_a_category() -> None:
 
 
 def _printed_field(sdl: str, type_name: str, field: str) -> str:
-    block = sdl.split(f"\ntype {type_name} ", 1)[1].split("\n}\n", 1)[0]
-    for line in block.splitlines():
-        stripped = line.strip()
-        if stripped.startswith(f"{field}:") or stripped.startswith(f"{field}("):
-            # the field's directives close its definition (after its arguments, if any)
-            rest = block[block.index(line):]
-            return rest.split("\n\n", 1)[0]
+    """The line of the exported SDL that ends ``type_name.field``'s definition (its type and
+    directives: the field's own line, or the ``)`` closing its arguments)."""
+    lines = sdl.split(f"\ntype {type_name} ", 1)[1].split("\n}\n", 1)[0].splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith(f"  {field}:") or line.startswith(f"  {field}("):
+            if not line.rstrip().endswith("("):
+                return line
+            return next(later for later in lines[i + 1:] if later.startswith("  )"))
     raise AssertionError(f"{type_name}.{field} not in the exported schema")
 
 
