@@ -1,7 +1,8 @@
 """Attendance codes and the school's aliases of them (GET Attendance Codes, one resource a year).
 
 The codes table keeps the aliases of every code as a second table (``meta["aliases"]``), so a
-mark's alias is one index look-up. A mark id the codes do not list still gives a code (with
+mark's alias is one index look-up; an alias carries the record of its code (``code_raw``), so
+``mark`` and a code's ``aliases`` read nothing more. A mark id the codes do not list still gives a code (with
 only its id), so that one unknown mark spoils no list of marks.
 """
 
@@ -14,6 +15,7 @@ import strawberry
 from gateway.graph import keys
 from gateway.graph.base import to_text
 from gateway.graph.claims import CODES_CLAIM
+from gateway.graph.nullability import semantic_non_null
 from gateway.graph.relation import Record, relation, row_by
 from gateway.graph.row import Row, column
 from gateway.resources.memo import Resources
@@ -59,9 +61,32 @@ def mark_alias(id_key: str, description: str) -> Any:
 
     @relation(keys.ATTENDANCE_CODES, description=description + CODES_CLAIM)
     def alias(self: Row) -> AttendanceAlias | None:
-        return alias_record(self.res, self.year, self.raw.get(id_key))
+        found = alias_record(self.res, self.year, self.raw.get(id_key))
+        if found is None:
+            return None
+        code = code_record(self.res, self.year, found.get("mark_id"))
+        return AttendanceAlias(raw=found, year=self.year, res=self.res, code_raw=code)
 
     return alias
+
+
+# --- within one code's record: nothing more is read ------------------------------------------
+
+def aliases_of(code: AttendanceCode) -> list[AttendanceAlias]:
+    return [AttendanceAlias(raw=a, year=code.year, res=code.res, code_raw=code.raw)
+            for a in code.raw.get("aliases") or ()]
+
+
+def code_of(alias: AttendanceAlias) -> AttendanceCode:
+    return AttendanceCode(raw=alias.code_raw, year=alias.year, res=alias.res)
+
+
+def _aliases(self: AttendanceCode) -> list[AttendanceAlias]:
+    return aliases_of(self)
+
+
+def _mark(self: AttendanceAlias) -> AttendanceCode:
+    return code_of(self)
 
 
 @strawberry.type(description="An attendance code that staff use to record attendance, with the school's aliases of it (GET Attendance Codes)." + CODES_CLAIM)
@@ -84,9 +109,8 @@ class AttendanceCode(Row, id="The unique identifier for the Attendance Code. Thi
         "This mark has protected access if entered by a behaviour manager - in this case only an attendance officer, school manager or behaviour manager may edit it.",
         convert=flag)
 
-    @relation(keys.ATTENDANCE_CODES, description="The aliases the school uses for this attendance code.")
-    def aliases(self) -> list[AttendanceAlias]:
-        return list(self.raw.get("aliases") or ())
+    aliases: list[AttendanceAlias] = strawberry.field(
+        resolver=_aliases, description="The aliases the school uses for this attendance code.")
 
 
 @strawberry.type(description="A school's own alias of an attendance code, e.g. \"IR\" (Isolation Room) for present (GET Attendance Codes)." + CODES_CLAIM)
@@ -94,5 +118,12 @@ class AttendanceAlias(Row, id="The unique identifier for the alias."):
     code: str | None = column("code", "The alias code.", convert=to_text)
     label: str | None = column("label", "The description of the alias.", convert=to_text)
 
-    mark: AttendanceCode = mark_code("mark_id", "The attendance code this alias stands for.")
+    #: The record of the code the alias belongs to (GET Attendance Codes gives aliases within it).
+    code_raw: strawberry.Private[dict[str, Any]]
+
+    # The code came with the alias (nothing is read), but the field keeps its published
+    # @semanticNonNull from the days it looked the code up.
+    mark: AttendanceCode = strawberry.field(
+        resolver=_mark, directives=[semantic_non_null()],
+        description="The attendance code this alias stands for." + CODES_CLAIM)
 
