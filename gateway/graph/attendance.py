@@ -194,7 +194,7 @@ class StudentAttendanceFields(Row):
 
 def _one_day(route: keys.ArgRoute) -> keys.Keyed:
     """What a one-date field reads: the route's resource for that date (checked within the year)."""
-    return keys.by_args(lambda year, date: [route(year, dates.check_day(year, date))])
+    return keys.by_args(lambda year, date: [route(year, dates.check_day(year, date))], route.route)
 
 
 @strawberry.type
@@ -205,13 +205,13 @@ class AcademicYearAttendanceFields(YearScoped):
     def attendance_codes(self) -> list[AttendanceCode]:
         return all_rows(self.res, keys.ATTENDANCE_CODES(self.year))
 
-    @relation(_one_day(keys.SESSION_MARKS), category=Category.ATTENDANCE,
+    @relation(_one_day(keys.SESSION_MARKS),
               description="Every student's AM/PM session marks for one date (one upstream resource per date)." + claims.SESSION_CLAIM)
     def session_marks(self, date: DateArg) -> list[SessionMark]:
         rows = all_rows(self.res, keys.SESSION_MARKS(self.year, date))
         return day_marks(SessionMark, self.res, self.year, rows, day=date)
 
-    @relation(_one_day(keys.LESSON_MARKS), category=Category.ATTENDANCE,
+    @relation(_one_day(keys.LESSON_MARKS),
               description="Every student's lesson marks for one date (one upstream resource per date)." + claims.LESSON_CLAIM)
     def lesson_marks(self, date: DateArg) -> list[LessonMark]:
         rows = all_rows(self.res, keys.LESSON_MARKS(self.year, date))

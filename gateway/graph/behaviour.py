@@ -58,13 +58,13 @@ def _staff_keys(raw_key: str) -> keys.Keyed:
     def of(event: Row) -> list[ResourceKey]:
         return [keys.STAFF()] if event.raw.get(raw_key) is not None else []
 
-    return keys.per_parent(of)
+    return keys.per_parent(of, keys.STAFF.route)
 
 
 def staff_link(raw_key: str, description: str) -> Any:
     """The field of the member of staff an event names (null when none, or not in GET Staff)."""
 
-    @relation(_staff_keys(raw_key), category=Category.STAFF, description=description + claims.STAFF_CLAIM)
+    @relation(_staff_keys(raw_key), description=description + claims.STAFF_CLAIM)
     def staff(self: Row) -> StaffRef | None:
         return row_by(self.res, keys.STAFF(), self.raw.get(raw_key))
 

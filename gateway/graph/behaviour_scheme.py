@@ -15,7 +15,6 @@ import strawberry
 
 from gateway.graph import keys
 from gateway.graph.base import to_int, to_text
-from gateway.graph.categories import Category
 from gateway.graph.claims import SCHEME_CLAIM
 from gateway.graph.relation import Record, all_rows, relation, row_by
 from gateway.graph.row import Row, column
@@ -96,7 +95,7 @@ def _per_route(action: ClassificationAction) -> list[Any]:
     return [action.route(action.year)]
 
 
-@relation(keys.per_parent(_per_route), category=Category.BEHAVIOUR,
+@relation(keys.per_parent(_per_route, keys.IMMEDIATE_ACTIONS.route, keys.FOLLOW_UP_ACTIONS.route),
           description="The action (null when the actions list does not have it)." + SCHEME_CLAIM)
 def _action(self: ClassificationAction) -> BehaviourAction | None:
     found = actions(self.res, self.year, self.route, [self.raw.get("id")])

@@ -15,7 +15,6 @@ import strawberry
 
 from gateway.graph import keys
 from gateway.graph.base import to_id
-from gateway.graph.categories import Category
 from gateway.graph.claims import STUDENTS_CLAIM
 from gateway.graph.relation import relation, row_by
 from gateway.graph.row import Row, column
@@ -47,7 +46,7 @@ def _student(self: OfStudent) -> StudentRef | None:
 def student_of(description: str, null_note: bool = True) -> Any:
     """The record's ``student`` field (null when GET Students does not list them)."""
     note = " Null when GET Students does not list the student (studentId still says who)." if null_note else ""
-    return relation(keys.per_parent(_students_unless_owned), category=Category.BASIC,
+    return relation(keys.per_parent(_students_unless_owned, keys.STUDENTS.route),
                     description=description + note + STUDENTS_CLAIM)(_student)
 
 

@@ -10,7 +10,6 @@ import strawberry
 
 from gateway.graph import keys
 from gateway.graph.base import to_datetime, to_id, to_int, to_text
-from gateway.graph.categories import Category
 from gateway.graph.claims import CONTACTS_CLAIM, MEDICAL_CLAIM, PARENTS_CLAIM, PHOTOS_CLAIM
 from gateway.graph.of_student import OfStudent, StudentRef, student_id_column, student_of
 from gateway.graph.relation import Record, relation, row_by, rows_where
@@ -64,8 +63,6 @@ ATTRIBUTE_ROUTES: dict[AttributeCategory, keys.YearRoute] = {
 #: What ``attributes`` without a category reads: the four attribute routes (not prior attainment).
 DEFAULT_CATEGORIES = (AttributeCategory.GENERAL, AttributeCategory.DEMOGRAPHIC,
                       AttributeCategory.SEND, AttributeCategory.SENSITIVE)
-#: The data categories ``attributes`` can reveal (its reads depend on its argument).
-ATTRIBUTE_DATA = (Category.DEMOGRAPHIC, Category.SEND, Category.SENSITIVE, Category.ASSESSMENT)
 
 ATTRIBUTES_CLAIM = (" Needs, per category, Students-Attributes (students.attributes.read), "
                     "Students-Attributes(demographic) (students.attributes.demographic.read), "
@@ -132,7 +129,7 @@ def _row_of(student: Row, route: keys.YearRoute) -> Record:
 class StudentPupilDataFields(Row):
     """Fields this domain adds to Student (composed in students.py)."""
 
-    @relation(keys.by_args(_attribute_keys), category=ATTRIBUTE_DATA,
+    @relation(keys.by_args(_attribute_keys, *(r.route for r in ATTRIBUTE_ROUTES.values())),
               description="The student's attribute values of one category, or (no category) of the general, demographic, SEND and sensitive routes together; each category is its own route and permission, and a missing one fails the field." + ATTRIBUTES_CLAIM)
     def attributes(self, category: CategoryArg = None) -> list[AttributeValue]:
         return [AttributeValue(raw=r, category_value=c) for c in _categories(category)
