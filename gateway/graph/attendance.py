@@ -191,7 +191,6 @@ class StudentAttendanceFields(Row):
                 for m in day_marks(LessonMark, self.res, self.year, _day_rows(self, keys.LESSON_MARKS, d), self, d)]
 
 
-
 def _one_day(route: keys.ArgRoute) -> keys.Keyed:
     """What a one-date field reads: the route's resource for that date (checked within the year)."""
     return keys.by_args(lambda year, date: [route(year, dates.check_day(year, date))], route.route)
@@ -222,8 +221,5 @@ class AcademicYearAttendanceFields(YearScoped):
         return all_rows(self.res, keys.ATTENDANCE_SUMMARY(self.year))
 
 
-# --- transitional: names attendance_write.py and attendance_audit.py import (use keys.X) -------
+# --- transitional: attendance_write.py and attendance_audit.py import this name (use keys.X) ---
 codes_key = keys.ATTENDANCE_CODES
-summary_key = keys.ATTENDANCE_SUMMARY
-session_marks_key = keys.SESSION_MARKS
-lesson_marks_key = keys.LESSON_MARKS
