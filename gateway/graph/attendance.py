@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
 import strawberry
 
+from gateway.categories import Category
 from gateway.graph import claims, dates, keys
 from gateway.graph.attendance_codes import AttendanceAlias, AttendanceCode, mark_alias, mark_code
 from gateway.graph.base import to_date, to_int, to_text
-from gateway.graph.categories import Category
 from gateway.graph.nullability import semantic_non_null
 from gateway.graph.of_student import OfStudent, StudentRef, student_id_column, student_of
 from gateway.graph.plan import Scope

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from gateway.categories import Category
 from gateway.graph import behaviour_scheme as scheme
 from gateway.graph import claims, dates, keys
 from gateway.graph.base import to_datetime, to_text
-from gateway.graph.categories import Category
 from gateway.graph.plan import Scope
 from gateway.graph.relation import Record, all_rows, relation, row_by, rows_by, rows_where
 from gateway.graph.row import Row, YearScoped, column
