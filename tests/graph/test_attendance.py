@@ -347,22 +347,24 @@ async def test_a_mark_or_summary_whose_student_get_students_lacks_has_a_null_stu
     year = await current_year(sim)
     day, _ = await marked_day(sim, year)
     attendance = sim.school_for(DEMO_KEY).year(year).attendance
-    marks, summaries = attendance.session_marks(day), attendance.summary()
+    marks, lessons, summaries = attendance.session_marks(day), attendance.lesson_marks(day), attendance.summary()
     gone = 99_999_999  # a student id GET Students does not list
-    mark = {**marks[0], "student_id": gone}
-    summary = {**summaries[0], "student_id": gone}
-    marks.append(mark)
-    summaries.append(summary)
+    added = [(rows, {**rows[0], "student_id": gone}) for rows in (marks, lessons, summaries)]
+    summary = added[2][1]
+    for rows, row in added:
+        rows.append(row)
     try:
         data = ok(await gateway.gql(
             "query($y: Int, $d: Date!) { academicYear(year: $y) { "
-            "sessionMarks(date: $d) { studentId student { id } } "
+            "sessionMarks(date: $d) { studentId student { id } } lessonMarks(date: $d) { studentId student { id } } "
             "attendanceSummaries { studentId student { id } present } } }", {"y": year, "d": day.isoformat()}))
     finally:
-        marks.remove(mark)
-        summaries.remove(summary)
+        for rows, row in added:
+            rows.remove(row)
     ay = data["academicYear"]
     assert ay["sessionMarks"][-1] == {"studentId": str(gone), "student": None}
+    assert ay["lessonMarks"][-1] == {"studentId": str(gone), "student": None}
+    assert ay["lessonMarks"][0]["student"] == {"id": str(lessons[0]["student_id"])}
     assert ay["sessionMarks"][0]["student"] == {"id": str(marks[0]["student_id"])}
     assert ay["attendanceSummaries"][-1] == {"studentId": str(gone), "student": None, "present": summary["present"]}
     assert len(ay["attendanceSummaries"]) == len(summaries) + 1
