@@ -2,8 +2,8 @@
 
 The codes table keeps the aliases of every code as a second table (``meta["aliases"]``), so a
 mark's alias is one index look-up; an alias carries the record of its code (``code_raw``), so
-``mark`` and a code's ``aliases`` read nothing more. A mark id the codes do not list still gives a code (with
-only its id), so that one unknown mark spoils no list of marks.
+``mark`` and a code's ``aliases`` read nothing more. A mark id the codes do not list still gives
+a code (with only its id), so that one unknown mark spoils no list of marks.
 """
 
 from __future__ import annotations
