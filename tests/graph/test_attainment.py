@@ -131,7 +131,7 @@ async def test_prior_attainment_matches_upstream(gateway: Any) -> None:
                 {"category": "PRIOR_ATTAINMENT", "code": attr["code"], "name": attr["name"],
                  "value": None if v.get("value") is None else str(v["value"]),
                  "academicYear": int(v["academic_year"]) if v.get("academic_year") not in (None, "") else None,
-                 "date": v["date"][:10] if v.get("date") else None})
+                 "date": v["date"].replace("Z", "+00:00") if v.get("date") else None})
     assert len(expected) > 20
     data = ok(await gateway.gql(
         "query($y: Int) { academicYear(year: $y) { students { id priorAttainment "

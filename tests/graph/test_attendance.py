@@ -9,8 +9,12 @@ register or pastoral query sits on the upstream-call floor with no unplanned
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
+from gateway import metrics
+from gateway.logs import JsonFormatter
+from gateway.simulator import DEMO_KEY
 from tests.simdata import current_year, ok, open_days, unplanned, upstream
 
 
@@ -290,3 +294,77 @@ async def test_a_93_day_span_is_allowed_and_single_dates_outside_the_year_are_re
     data = await gateway.gql(SESSION_QUERY, {"y": year, "d": f"{year}-08-03"})
     assert data["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert sim.counts["session-marks"] == 0
+
+
+# --- what the upstream may give that the reference does not list (issue 14, item 7) ------------
+
+def unknown_count(type_name: str, field: str) -> float:
+    return metrics.REGISTRY.get_sample_value(
+        "go4graph_unknown_values_total", {"type": type_name, "field": field}) or 0.0
+
+
+def unknown_warnings(caplog: Any) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "go4graph.graph.unknown"]
+
+
+async def test_a_session_neither_am_nor_pm_is_an_error_at_that_mark_not_a_dropped_row(
+        gateway: Any, caplog: Any) -> None:
+    sim = gateway.sim
+    year = await current_year(sim)
+    day, _ = await marked_day(sim, year)
+    rows = sim.school_for(DEMO_KEY).year(year).attendance.session_marks(day)
+    bad = [rows[0], rows[3]]
+    sessions = [row["session"] for row in bad]
+    try:
+        for row in bad:
+            row["session"] = "EV"
+        before = unknown_count("SessionMark", "session")
+        caplog.set_level(logging.WARNING, logger="go4graph.graph.unknown")
+        answer = await gateway.gql(
+            "query($y: Int, $d: Date!) { academicYear(year: $y) { sessionMarks(date: $d) { session studentId "
+            "code { id } } } }", {"y": year, "d": day.isoformat()})
+    finally:
+        for row, session in zip(bad, sessions, strict=True):
+            row["session"] = session
+    marks = answer["data"]["academicYear"]["sessionMarks"]
+    assert len(marks) == len(rows)  # every row is shown, none dropped
+    assert [m["session"] for m in marks[:4]] == [None, rows[1]["session"], rows[2]["session"], None]
+    assert all(m["code"] for m in marks) and marks[0]["studentId"] == str(rows[0]["student_id"])
+    errors = answer["errors"]
+    assert [e["path"] for e in errors] == [["academicYear", "sessionMarks", 0, "session"]]
+    assert errors[0]["extensions"]["code"] == "UPSTREAM_UNAVAILABLE"
+    assert errors[0]["extensions"]["count"] == 2 and "'EV'" in errors[0]["message"]
+    assert unknown_count("SessionMark", "session") == before + 2  # one per row
+    warned = unknown_warnings(caplog)
+    assert len(warned) == 1  # once per request and value
+    assert (warned[0].type, warned[0].field, warned[0].value) == ("SessionMark", "session", "EV")
+    line = JsonFormatter().format(warned[0])  # as the log shows it: the type, field and value only
+    assert '"value":"EV"' in line and str(rows[0]["student_id"]) not in line
+
+
+async def test_a_mark_or_summary_whose_student_get_students_lacks_has_a_null_student(gateway: Any) -> None:
+    sim = gateway.sim
+    year = await current_year(sim)
+    day, _ = await marked_day(sim, year)
+    attendance = sim.school_for(DEMO_KEY).year(year).attendance
+    marks, lessons, summaries = attendance.session_marks(day), attendance.lesson_marks(day), attendance.summary()
+    gone = 99_999_999  # a student id GET Students does not list
+    added = [(rows, {**rows[0], "student_id": gone}) for rows in (marks, lessons, summaries)]
+    summary = added[2][1]
+    for rows, row in added:
+        rows.append(row)
+    try:
+        data = ok(await gateway.gql(
+            "query($y: Int, $d: Date!) { academicYear(year: $y) { "
+            "sessionMarks(date: $d) { studentId student { id } } lessonMarks(date: $d) { studentId student { id } } "
+            "attendanceSummaries { studentId student { id } present } } }", {"y": year, "d": day.isoformat()}))
+    finally:
+        for rows, row in added:
+            rows.remove(row)
+    ay = data["academicYear"]
+    assert ay["sessionMarks"][-1] == {"studentId": str(gone), "student": None}
+    assert ay["lessonMarks"][-1] == {"studentId": str(gone), "student": None}
+    assert ay["lessonMarks"][0]["student"] == {"id": str(lessons[0]["student_id"])}
+    assert ay["sessionMarks"][0]["student"] == {"id": str(marks[0]["student_id"])}
+    assert ay["attendanceSummaries"][-1] == {"studentId": str(gone), "student": None, "present": summary["present"]}
+    assert len(ay["attendanceSummaries"]) == len(summaries) + 1

@@ -9,14 +9,22 @@ pastoral query sits on the upstream-call floor with no unplanned loads.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
+from gateway import metrics
+from gateway.simulator import DEMO_KEY
 from tests.simdata import LONDON, current_year, ok, unplanned, upstream
 
 
 async def calendar(sim: Any, year: int) -> dict[dt.date, str]:
     rows, _ = await upstream(sim, "calendar", academicYear=year)
     return {dt.date.fromisoformat(d["date"][:10]): str(d["day_type_code"]) for d in rows}
+
+
+def unknown_count(type_name: str, field: str) -> float:
+    return metrics.REGISTRY.get_sample_value(
+        "go4graph_unknown_values_total", {"type": type_name, "field": field}) or 0.0
 
 
 def is_open(day_type: str) -> bool:
@@ -89,6 +97,45 @@ async def test_scheme_matches_upstream(gateway: Any) -> None:
     for route in ("behaviour-event-types", "behaviour-classifications", "immediate-actions",
                   "follow-up-actions"):
         assert sim.counts[route] == 1
+
+
+async def test_scheme_values_the_reference_does_not_list_are_unknown_counted_and_logged(
+        gateway: Any, caplog: Any) -> None:
+    sim = gateway.sim
+    year = await current_year(sim)
+    scheme = sim.school_for(DEMO_KEY).year(year).behaviour
+    changed = [(scheme.event_types[0], "significance", "Sparkly"),
+               (scheme.event_types[1], "significance", "Sparkly"),
+               (scheme.immediate_actions[0], "type", "Isolation"),
+               (scheme.classifications[0]["immediate_actions"][0], "completion_type", "Sometimes")]
+    kept = [row[field] for row, field, _ in changed]
+    counted = {("BehaviourEventType", "significance"): 2, ("BehaviourAction", "type"): 1,
+               ("ClassificationAction", "completionType"): 1}
+    before = {k: unknown_count(*k) for k in counted}
+    caplog.set_level(logging.WARNING, logger="go4graph.graph.unknown")
+    try:
+        for row, field, value in changed:
+            row[field] = value
+        data = ok(await gateway.gql(
+            "query($y: Int) { academicYear(year: $y) { behaviourEventTypes { significance } "
+            "immediateActions { type } behaviourClassifications { immediateActions { completionType } } } }",
+            {"y": year}))
+    finally:
+        for (row, field, _), value in zip(changed, kept, strict=True):
+            row[field] = value
+    ay = data["academicYear"]
+    assert [t["significance"] for t in ay["behaviourEventTypes"][:3]] == [
+        "UNKNOWN", "UNKNOWN", scheme.event_types[2]["significance"].upper()]
+    assert ay["immediateActions"][0]["type"] == "UNKNOWN"
+    assert ay["immediateActions"][1]["type"] == scheme.immediate_actions[1]["type"].upper()
+    assert ay["behaviourClassifications"][0]["immediateActions"][0]["completionType"] == "UNKNOWN"
+    assert {k: unknown_count(*k) - before[k] for k in counted} == counted
+    warned = sorted((r.type, r.field, r.value) for r in caplog.records if r.name == "go4graph.graph.unknown")
+    assert warned == [("BehaviourAction", "type", "Isolation"),
+                      ("BehaviourEventType", "significance", "Sparkly"),  # once for both types
+                      ("ClassificationAction", "completionType", "Sometimes")]
+    scrape = metrics.render()[0].decode()
+    assert 'go4graph_unknown_values_total{field="significance",type="BehaviourEventType"}' in scrape
 
 
 # --- events -----------------------------------------------------------------------------------

@@ -12,11 +12,26 @@ from typing import Any
 import pytest
 
 from gateway.simulator import DEMO_KEY
-from tests.simdata import assert_floor, current_year, day, ok, page_counts, sid, unplanned, upstream
+from tests.simdata import (
+    assert_floor,
+    current_year,
+    instant,
+    ok,
+    page_counts,
+    sid,
+    unplanned,
+    upstream,
+)
 
 ATTRIBUTE_ROUTES = {"GENERAL": "general-attributes", "DEMOGRAPHIC": "demographic-attributes",
                     "SEND": "send-attributes", "SENSITIVE": "sensitive-attributes"}
 FIELDS = "category attributeId code name isSystem value academicYear date"
+
+
+def stamp(value: Any) -> str | None:
+    """An upstream '…Z' timestamp as the graph's DateTime (the reference's datetime, time kept)."""
+    found = instant(value)
+    return None if found is None else found.isoformat()
 
 
 def _year(value: Any) -> int | None:
@@ -27,7 +42,7 @@ def _value(category: str, attribute: dict[str, Any], v: dict[str, Any]) -> dict[
     return {"category": category, "attributeId": sid(attribute.get("id")),
             "code": attribute.get("code"), "name": attribute.get("name"),
             "isSystem": attribute.get("is_system"), "value": sid(v.get("value")),
-            "academicYear": _year(v.get("academic_year")), "date": day(v.get("date"))}
+            "academicYear": _year(v.get("academic_year")), "date": stamp(v.get("date"))}
 
 
 def _by_student(category: str, attributes: list[dict[str, Any]], child: str) -> dict[str, list[dict[str, Any]]]:

@@ -1,0 +1,120 @@
+"""Upstream values outside the reference's list: reported, never dropped in silence.
+
+Where a record's value is shown as an enum (a session, an action type, a significance…), a
+value the reference does not list is counted in ``go4graph_unknown_values_total{type,field}``
+(once per record and field in a request) and logged once per request for each type, field
+and value. The log line names the GraphQL type, the field and the upstream value (cut to 40
+characters) and nothing else: never a student, an id or a note.
+
+What the field then shows is the field's choice:
+
+- :func:`member_or_unknown`: the enum's ``UNKNOWN`` member, for descriptive categories a
+  front end can show as "other" (behaviour action types, completion types, significances);
+- :func:`unknown_value_error`: an error at that record's field, for values the record
+  cannot be read without (a session mark's AM/PM session).
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from enum import Enum
+from typing import Any, Protocol, TypeVar
+
+from prometheus_client import Counter
+
+from gateway import metrics
+from gateway.resources.memo import Resources
+from gateway.upstream.errors import UpstreamProtocolError
+
+log = logging.getLogger("go4graph.graph.unknown")
+
+UNKNOWN_VALUES = Counter(
+    "go4graph_unknown_values",
+    "Upstream records with a value the reference does not list, by GraphQL type and field "
+    "(shown as UNKNOWN or as an error at the record)",
+    ["type", "field"], registry=metrics.REGISTRY)
+
+#: The longest upstream value a log line or an error message quotes.
+MAX_SHOWN = 40
+#: Distinct (type, field, value) warnings one request logs at most.
+MAX_WARNINGS = 20
+
+E = TypeVar("E", bound=Enum)
+
+
+class _Reported:
+    """What one request has reported: records counted, values logged."""
+
+    __slots__ = ("records", "logged")
+
+    def __init__(self) -> None:
+        self.records: set[tuple[str, str, int]] = set()
+        self.logged: set[tuple[str, str, str]] = set()
+
+
+# Keyed by the request's resource memo (one per request and school), held weakly: an entry
+# goes with its request, so nothing request-scoped outlives it.
+_REPORTED: weakref.WeakKeyDictionary[Resources, _Reported] = weakref.WeakKeyDictionary()
+
+
+def shown(value: Any) -> str:
+    """An upstream value as a log line or a message may quote it."""
+    text = str(value)
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "…"
+
+
+class Reported(Protocol):
+    """What a value is reported from: a Row (its record and the request's resources)."""
+
+    raw: dict[str, Any]
+    res: Resources
+
+
+def report(row: Reported, field: str, value: Any) -> None:
+    """Count ``row``'s unknown ``value`` of ``field`` (once per record and request) and log it
+    (once per request and value). The type is named by the row's class (its GraphQL name)."""
+    type_name = type(row).__name__
+    seen = _REPORTED.get(row.res)
+    if seen is None:
+        seen = _REPORTED[row.res] = _Reported()
+    counted = (type_name, field, id(row.raw))
+    if counted in seen.records:
+        return
+    seen.records.add(counted)
+    UNKNOWN_VALUES.labels(type_name, field).inc()
+    text = shown(value)
+    logged = (type_name, field, text)
+    if logged not in seen.logged and len(seen.logged) < MAX_WARNINGS:
+        seen.logged.add(logged)
+        log.warning("an upstream value the reference does not list",
+                    extra={"type": type_name, "field": field, "value": text})
+
+
+def match(kind: type[E], value: Any) -> E | None:
+    """The member whose value is ``value`` in any case and spacing (None when none is; an
+    ``UNKNOWN`` member is never matched: it stands for values the reference does not list)."""
+    text = str(value).strip().lower()
+    for member in kind:
+        if member.name != "UNKNOWN" and str(member.value).lower() == text:
+            return member
+    return None
+
+
+def member_or_unknown(kind: type[E], row: Reported, field: str, value: Any) -> E | None:
+    """``value`` of ``row``'s ``field`` as a member of ``kind`` (which has an ``UNKNOWN``
+    member): None when absent; ``UNKNOWN``, reported, when the reference does not list it."""
+    if value is None or value == "":
+        return None
+    member = match(kind, value)
+    if member is None:
+        report(row, field, value)
+        member = kind["UNKNOWN"]
+    return member
+
+
+def unknown_value_error(row: Reported, field: str, value: Any, route: str) -> UpstreamProtocolError:
+    """The error a field raises for a value it cannot be shown without (reported first)."""
+    report(row, field, value)
+    return UpstreamProtocolError(
+        f"{type(row).__name__}.{field}: {shown(value)!r} is not a value the reference lists", route=route)
