@@ -8,9 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.graph import keys
 from gateway.graph.attendance_audit import refuse
 from gateway.graph.context import Context
-from gateway.graph.dates import OPEN, calendar_key, year_bounds, year_of
+from gateway.graph.dates import OPEN, year_bounds, year_of
 from gateway.resources.memo import Resources
 from gateway.resources.ttl import today as london_today
 
@@ -23,6 +24,8 @@ class Window:
     last: dt.date
     year: int
     days_back: int
+    #: The academic years the school has data for (GET Schools).
+    school_years: frozenset[int] = frozenset()
 
     def describe(self) -> str:
         if self.first is None:
@@ -52,14 +55,14 @@ def today(ctx: Context) -> dt.date:
     return clock() if clock is not None else london_today()
 
 
-def write_window(ctx: Context, res: Resources) -> Window:
+def write_window(ctx: Context, res: Resources, school_years: frozenset[int]) -> Window:
     now = today(ctx)
     year = year_of(now)
     back = ctx.settings.write_window_days
-    if year not in res.school_years:  # type: ignore[attr-defined]
-        return Window(None, now, year, back)
+    if year not in school_years:
+        return Window(None, now, year, back, school_years)
     first_day = year_bounds(year)[0]
-    calendar = res.get(calendar_key(year)).unique("date")
+    calendar = res.get(keys.CALENDAR(year)).unique("date")
     opened = sorted((d for d, row in calendar.items()
                      if str(row.get("day_type_code", "")).lower() == OPEN.lower()
                      and first_day.isoformat() <= str(d)[:10] < now.isoformat()), reverse=True)
@@ -69,4 +72,4 @@ def write_window(ctx: Context, res: Resources) -> Window:
         first = dt.date.fromisoformat(str(opened[back - 1])[:10])
     else:
         first = first_day
-    return Window(first, now, year, back)
+    return Window(first, now, year, back, school_years)
