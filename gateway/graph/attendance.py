@@ -219,7 +219,3 @@ class AcademicYearAttendanceFields(YearScoped):
     @relation(keys.ATTENDANCE_SUMMARY, description="Every student's session attendance totals for the year up to (not including) today, as GO4Schools counts them." + SUMMARY_CLAIM)
     def attendance_summaries(self) -> list[AttendanceSummary]:
         return all_rows(self.res, keys.ATTENDANCE_SUMMARY(self.year))
-
-
-# --- transitional: attendance_write.py and attendance_audit.py import this name (use keys.X) ---
-codes_key = keys.ATTENDANCE_CODES

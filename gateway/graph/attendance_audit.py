@@ -7,7 +7,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from gateway.audit import Auditor, AuditUnavailable, bound, caller_request_id, record
-from gateway.graph.attendance import codes_key
+from gateway.graph import keys
 from gateway.graph.base import parse_id
 from gateway.graph.context import Context
 from gateway.graph.dates import year_of
@@ -110,8 +110,8 @@ def row_fields(row: SessionAttendanceInput, index: int | None, res: Resources | 
         pass
     year = year_of(row.date)
     known: set[str] = set()
-    if res is not None and res.has(codes_key(year)):
-        known = set(res.get(codes_key(year)).unique("code"))
+    if res is not None and res.has(keys.ATTENDANCE_CODES(year)):
+        known = set(res.get(keys.ATTENDANCE_CODES(year)).unique("code"))
     code = row.code.strip() if row.code else None
     return {"row": index, "student_id": student_id, "date": row.date.isoformat(),
             "session": row.session.value,

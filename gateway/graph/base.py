@@ -1,32 +1,14 @@
-"""Helpers every graph domain uses: reading loaded resources synchronously, ids and dates."""
+"""Helpers every graph domain uses: upstream values as ids, numbers, text, dates and instants."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
 
+from gateway.graph.errors import bad_input
 from gateway.resources.keys import ResourceKey, key
-from gateway.resources.memo import Resources
-
-T = TypeVar("T")
-
-
-def read(res: Resources, keys: Sequence[ResourceKey], build: Callable[[], T]) -> T:
-    """``build()`` once ``keys`` are loaded: at once when the plan loaded them (the normal case),
-    else an awaitable that loads them first (counted in ``res.unplanned``)."""
-    for k in keys:
-        if not res.has(k):
-            res.unplanned += 1
-
-            async def later() -> T:
-                await res.load_many(keys)
-                return build()
-
-            return later()  # type: ignore[return-value]
-    return build()
 
 
 def rk(route: str, year: int | None = None, arg: object = None) -> ResourceKey:
@@ -54,8 +36,6 @@ def to_text(value: Any) -> str | None:
 
 def parse_id(value: Any, what: str = "id") -> int:
     """An ``ID`` argument as the upstream integer; a clear BAD_USER_INPUT otherwise."""
-    from gateway.graph.errors import bad_input
-
     try:
         return int(str(value).strip())
     except (TypeError, ValueError):
@@ -83,7 +63,3 @@ def to_datetime(value: Any) -> dt.datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed
-
-
-def ids(parents: Sequence[Any], attr: str = "id") -> set[Any]:
-    return {getattr(p, attr) for p in parents}

@@ -15,7 +15,7 @@ the route's key for each open day; ``open_days_of`` gives the same open days to 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from gateway.graph import keys, scopes
@@ -61,11 +61,6 @@ def check_day(year: int, day: dt.date) -> dt.date:
 
 def days(start: dt.date, end: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(n) for n in range((end - start).days + 1)]
-
-
-def calendar_key(year: int) -> ResourceKey:
-    """Transitional alias of ``keys.CALENDAR(year)`` (attendance_window/attendance_write use it)."""
-    return keys.CALENDAR(year)
 
 
 def open_days(res: Resources, year: int, start: dt.date, end: dt.date) -> list[dt.date]:
@@ -135,57 +130,3 @@ def open_day_reads(route: keys.ArgRoute, *, from_arg: str = "from_", to_arg: str
         return later()
 
     return keys.Keyed(of, static=True, routes=(route.route, keys.CALENDAR.route))
-
-
-# --- transitional: the @planned pieces attendance.py and behaviour.py use until they are
-# converted to open_day_reads/open_days_of (the lead deletes these at merge) ------------------
-
-async def open_day_keys(res: Resources, year: int, route: str, start: dt.date,
-                        end: dt.date | None, max_days: int) -> list[ResourceKey]:
-    """Keys of a per-date route for the open days of a validated range (loads the calendar)."""
-    start, end = check_range(year, start, end, max_days)
-    await res.load(keys.CALENDAR(year))
-    return [keys.ArgRoute(route)(year, d) for d in open_days(res, year, start, end)]
-
-
-def read_open_days(res: Resources, year: int, route: str, start: dt.date, end: dt.date,
-                   build: Callable[[list[dt.date]], T]) -> T:
-    """``build(open days)`` once the calendar and the route's tables for those days are loaded
-    (at once when the plan loaded them, else an awaitable; counted in ``res.unplanned``)."""
-    calendar = keys.CALENDAR(year)
-    per_day = keys.ArgRoute(route)
-    if res.has(calendar):
-        opened = open_days(res, year, start, end)
-        wanted = [per_day(year, d) for d in opened]
-        if all(res.has(k) for k in wanted):
-            return build(opened)
-    res.unplanned += 1
-
-    async def later() -> T:
-        await res.load(calendar)
-        opened = open_days(res, year, start, end)
-        await res.load_many([per_day(year, d) for d in opened])
-        return build(opened)
-
-    return later()  # type: ignore[return-value]
-
-
-def open_day_needs(route: str) -> Callable[..., Any]:
-    """A ``needs`` for a ``(from, to)`` field over a per-date route: the open days' keys."""
-
-    async def needs(scope: Any, parents: list[Any], args: dict[str, Any]) -> list[ResourceKey]:
-        return await open_day_keys(scope.resources, scope.year, route, args["from"],
-                                   args.get("to"), max_days(scope))
-
-    return needs
-
-
-def open_day_expand(build: Callable[[Any, list[dt.date]], list[Any]]) -> Callable[..., list[Any]]:
-    """An ``expand`` for a ``(from, to)`` field: ``build(parent, open days)`` for each parent."""
-
-    def expand(scope: Any, parents: list[Any], args: dict[str, Any]) -> list[Any]:
-        start, end = check_range(scope.year, args["from"], args.get("to"), max_days(scope))
-        opened = open_days(scope.resources, scope.year, start, end)
-        return [child for parent in parents for child in build(parent, opened)]
-
-    return expand

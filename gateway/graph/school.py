@@ -17,7 +17,6 @@ from gateway.graph.row import column
 from gateway.resources.memo import Resources
 from gateway.resources.tenant import Tenant
 
-SCHOOL = keys.SCHOOL  # transitional name: attendance_write.py imports it
 YearArg = Annotated[int | None, strawberry.argument(
     description="The academic year, named by the calendar year it ends in (default: the current one).")]
 CLAIM = "Needs the General-School (school.read) permission."
@@ -41,7 +40,7 @@ def tenant_for(ctx: Context, code: str | None) -> Tenant:
 
 async def load_school(ctx: Context, tenant: Tenant, code: str | None = None) -> School:
     res = ctx.resources_for(tenant)
-    raw = (await res.load(SCHOOL)).meta
+    raw = (await res.load(keys.SCHOOL)).meta
     if code is not None and raw.get("code") != code:
         raise GatewayError("FORBIDDEN", f"You may not read school {code!r}", reason="School Not Granted")
     return School(raw=raw, res=res)

@@ -9,7 +9,7 @@ so each of their fields is an :func:`edu_column`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar
 
 import strawberry
@@ -24,19 +24,12 @@ from gateway.graph.behaviour import StudentBehaviourFields
 from gateway.graph.claims import EDU_CLAIM, STUDENTS_CLAIM
 from gateway.graph.errors import bad_input
 from gateway.graph.pupil import StudentPupilDataFields
-from gateway.graph.relation import Record, all_rows, relation, row_by, rows_by
+from gateway.graph.relation import Record, all_rows, relation, row_by
 from gateway.graph.reports import StudentReportFields
 from gateway.graph.row import Row, YearScoped, column
 from gateway.graph.teaching import StudentTeachingFields
 from gateway.graph.timetable import StudentTimetableFields
-from gateway.resources.memo import Resources
 from gateway.shared.upn import upn_problem
-
-# transitional: attendance_write.py, attainment.py and year_groups.py import these key makers;
-# new code names the routes keys.STUDENTS / keys.EDUCATION_DETAILS.
-students_key = keys.STUDENTS
-edu_key = keys.EDUCATION_DETAILS
-
 
 # --- look-ups (records in, records out) -------------------------------------------------------
 
@@ -171,18 +164,6 @@ class Student(StudentTeachingFields, StudentTimetableFields, StudentAssessmentFi
     @relation(keys.EDUCATION_DETAILS, description="Educational attributes recorded for this student (e.g. proficiency in English)." + EDU_CLAIM)
     def education_attributes(self) -> list[EducationAttribute]:
         return education_attributes(self.edu())
-
-
-# --- transitional: typed look-ups the domains not yet on relation() still call ----------------
-# (assessment, attendance, behaviour, pupil, year_groups; removed once they link by records)
-
-def students_by_ids(res: Resources, year: int, student_ids: Iterable[Any]) -> list[Student]:
-    return [Student(raw=r, year=year, res=res) for r in rows_by(res, keys.STUDENTS(year), student_ids)]
-
-
-def student_by_id(res: Resources, year: int, student_id: Any) -> Student | None:
-    raw = row_by(res, keys.STUDENTS(year), student_id)
-    return None if raw is None else Student(raw=raw, year=year, res=res)
 
 
 # --- AcademicYear fields ----------------------------------------------------------------------

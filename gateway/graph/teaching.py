@@ -188,25 +188,3 @@ class AcademicYearTeachingFields(YearScoped):
         if code is not None:
             return row_by(self.res, keys.GROUPS(self.year), code.strip(), "code")
         return row_by(self.res, keys.GROUPS(self.year), parse_id(id, "group id"))
-
-
-# --- transitional: typed look-ups the domains not yet on relation() still call ----------------
-# (removed once every domain links by records; do not use in new code)
-
-def group_by_code(res: Any, year: int, code: Any) -> Group | None:
-    row = row_by(res, keys.GROUPS(year), None if code is None else str(code), "code")
-    return None if row is None else Group(raw=row, year=year, res=res)
-
-
-def teachers_by_ids(res: Any, year: int, teacher_ids: Any) -> list[Teacher]:
-    return [Teacher(raw=r, year=year, res=res) for r in rows_by(res, keys.TEACHERS(year), teacher_ids)]
-
-
-def staff_by_id(res: Any, year: int, staff_id: Any) -> StaffMember | None:
-    row = row_by(res, keys.STAFF(), staff_id)
-    return None if row is None else StaffMember(raw=row, year=year, res=res)
-
-
-def subject_by_id(res: Any, year: int, subject_id: Any) -> Subject | None:
-    row = row_by(res, keys.SUBJECTS(year), subject_id)
-    return None if row is None else Subject(raw=row, year=year, res=res)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import strawberry
 
-from gateway.graph import claims, keys
+from gateway.graph import claims, keys, unknown
 from gateway.graph.base import parse_id, to_date, to_datetime, to_id, to_int, to_text
 from gateway.graph.errors import bad_input
 from gateway.graph.relation import Record, all_rows, relation, row_by, rows_by, rows_where
@@ -82,6 +82,17 @@ def day_type(value: Any) -> DayType:
     return _DAY_TYPES.get(str(value or "").strip().lower(), DayType.UNKNOWN)
 
 
+def _day_type_of(self: CalendarDay) -> DayType:
+    """The day's type; a value the reference does not list is UNKNOWN, counted and logged."""
+    value = self.raw.get("day_type_code")
+    found = _DAY_TYPES.get(str(value or "").strip().lower())
+    if found is None:
+        if value not in (None, ""):
+            unknown.report(self, "dayType", value)
+        return DayType.UNKNOWN
+    return found
+
+
 @strawberry.type(description="A timetable of the academic year with its periods (GET Timetables)." + claims.TIMETABLE_CLAIM)
 class Timetable(Row, id="The unique identifier for the timetable."):
 
@@ -109,8 +120,7 @@ class CalendarDay(Row):
     PLAN_FIELDS: ClassVar[tuple[str, ...]] = ("date",)
 
     date: dt.date = column("date", "The date of the calendar day.", convert=lambda v: to_date(v) or dt.date.min)
-    day_type: DayType = column("day_type_code", "The type of day: OPEN, CLOSED, TRAINING or UNKNOWN (GO has had no data for the date).",
-                               convert=day_type)
+    day_type: DayType = strawberry.field(resolver=_day_type_of, description="The type of day: OPEN, CLOSED, TRAINING or UNKNOWN (GO has had no data for the date).")
     week: int | None = column("week", "The timetable week the day is in: 1 or 2.", convert=to_int)
     timetable_id: strawberry.ID | None = column("timetable_id", "The unique identifier of the day's timetable.", convert=to_id)
 

@@ -245,3 +245,27 @@ async def test_links_to_what_the_upstream_does_not_list_are_null_or_skipped(make
     assert enrolments[-1] == {"classId": "990000003", "class": None}
     assert all(e["class"] == {"id": e["classId"]} for e in enrolments[:-1])
     assert ay["student"]["classes"] == [{"id": i} for i in dict.fromkeys(e["classId"] for e in enrolments[:-1])]
+
+
+
+async def test_a_day_type_the_reference_does_not_list_is_unknown_counted_and_logged(
+        make_gateway: Any, caplog: Any) -> None:
+    import logging
+
+    from gateway import metrics
+
+    own = create_simulator(SimulatorConfig(students=40))
+    year = await current_year(own)
+    days = own.school_for(DEMO_KEY).year(year).resource("calendar")
+    days[0] = {**days[0], "day_type_code": "Snow"}
+    gw = make_gateway(sim=own)
+    sample = ("go4graph_unknown_values_total", {"type": "CalendarDay", "field": "dayType"})
+    before = metrics.REGISTRY.get_sample_value(*sample) or 0.0
+    caplog.set_level(logging.WARNING, logger="go4graph.graph.unknown")
+    data = ok(await gw.gql("query($y: Int) { academicYear(year: $y) { calendar { date dayType } } }",
+                           {"y": year}))
+    calendar = data["academicYear"]["calendar"]
+    assert calendar[0]["dayType"] == "UNKNOWN"
+    assert {d["dayType"] for d in calendar[1:]} <= {"OPEN", "CLOSED", "TRAINING", "UNKNOWN"}
+    assert metrics.REGISTRY.get_sample_value(*sample) == before + 1
+    assert [r for r in caplog.records if getattr(r, "value", None) == "Snow"]
