@@ -164,12 +164,24 @@ def manifest(args: argparse.Namespace) -> None:
     import orjson
 
     from gateway.http.trusted import manifest_for
+    from gateway.setting_values import sha256
 
     files = _graphql_files(args.paths)
     if not files:
         print("go4graph: no .graphql files given", file=sys.stderr)
         raise SystemExit(2)
-    sys.stdout.write(orjson.dumps(manifest_for(files), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n")
+    manifest = manifest_for(files)
+    if args.categories:
+        # What each registered operation reveals, beside the manifest (whose format stays
+        # sha256 -> document): a deployment can see which data categories each one reads.
+        needs = _categories_of(files)
+        record = {sha256(file.read_text()): {"file": str(file), "categories": needs[file]}
+                  for file in files}
+        Path(args.categories).write_text(orjson.dumps(
+            record, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n")
+        for file in files:
+            print(f"go4graph: {file}: {','.join(needs[file]) or '-'}", file=sys.stderr)
+    sys.stdout.write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode() + "\n")
 
 
 def _graphql_files(paths: list[str]) -> list[Path]:
@@ -180,18 +192,14 @@ def _graphql_files(paths: list[str]) -> list[Path]:
     return files
 
 
-def scopes(args: argparse.Namespace) -> None:
-    """Print the data categories a set of operations needs (to fill in a token request)."""
+def _categories_of(files: list[Path]) -> dict[Path, list[str]]:
+    """The data categories each document's operations need (exit 2 on a bad document)."""
     from graphql import GraphQLError, parse, validate
 
     from gateway.graph import scopes as data_scopes
     from gateway.graph.schema import schema
 
-    files = _graphql_files(args.paths)
-    if not files:
-        print("go4graph: no .graphql files given", file=sys.stderr)
-        raise SystemExit(2)
-    needed: set[str] = set()
+    out: dict[Path, list[str]] = {}
     for file in files:
         try:
             document = parse(file.read_text())
@@ -202,7 +210,17 @@ def scopes(args: argparse.Namespace) -> None:
         if errors:
             print(f"go4graph: {file}: not valid against the schema: {errors[0].message}", file=sys.stderr)
             raise SystemExit(2)
-        needed.update(data_scopes.names(data_scopes.needed(schema._schema, document)))
+        out[file] = data_scopes.names(data_scopes.needed(schema._schema, document))
+    return out
+
+
+def scopes(args: argparse.Namespace) -> None:
+    """Print the data categories a set of operations needs (to fill in a token request)."""
+    files = _graphql_files(args.paths)
+    if not files:
+        print("go4graph: no .graphql files given", file=sys.stderr)
+        raise SystemExit(2)
+    needed = {c for cats in _categories_of(files).values() for c in cats}
     print(",".join(sorted(needed)))
 
 
@@ -246,6 +264,8 @@ def main(argv: list[str] | None = None) -> None:
 
     p = sub.add_parser("manifest", help="print a trusted-documents manifest (sha256 -> document) for .graphql files or folders")
     p.add_argument("paths", nargs="+")
+    p.add_argument("--categories", metavar="FILE",
+                   help="also write, to FILE, the data categories each document reads (by its sha256)")
     p.set_defaults(func=manifest)
 
     args = parser.parse_args(argv)

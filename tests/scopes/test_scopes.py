@@ -189,3 +189,16 @@ def test_go4graph_scopes_prints_what_the_register_needs() -> None:
                          capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "attendance,basic,staff"
 
+
+
+def test_go4graph_manifest_records_what_each_document_reveals(tmp_path: Path) -> None:
+    out = tmp_path / "categories.json"
+    run = subprocess.run([sys.executable, "-m", "gateway.cli", "manifest", "schema/examples",
+                          "--categories", str(out)], capture_output=True, text=True, check=True, cwd=ROOT)
+    manifest = json.loads(run.stdout)
+    record = json.loads(out.read_text())
+    assert set(record) == set(manifest)  # the manifest is unchanged; the record is beside it
+    by_file = {Path(v["file"]).name: v["categories"] for v in record.values()}
+    assert by_file["register.graphql"] == ["attendance", "basic", "staff"]
+    assert by_file["take_register.graphql"] == ["attendance", "attendance-write", "basic"]
+    assert by_file["student_report.graphql"] == ["basic", "reports"]
