@@ -10,15 +10,12 @@ other install failure fails them.
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.cached_install import building, cache_dir, install
 
 TOOLS = {
     "checkov": "3.3.30",
@@ -34,36 +31,23 @@ _OFFLINE = ("NewConnectionError", "Failed to establish a new connection", "Tempo
 def tools_dir() -> Path:
     # Keyed by the pins only: the tools run on their venv's own interpreter, so runs of the
     # suite under other Python versions share one venv.
-    pins = ",".join(f"{k}=={v}" for k, v in sorted(TOOLS.items()))
-    tag = hashlib.sha256(pins.encode()).hexdigest()[:12]
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "go4graph"
-    return base / f"deploy-tools-{tag}"
+    return cache_dir("deploy-tools", ",".join(f"{k}=={v}" for k, v in sorted(TOOLS.items())).encode())
 
 
 def ensure_tools() -> Path:
     """The bin folder of the tools venv, creating it once."""
     target = tools_dir()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / f"{target.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if (target / "ready").exists() and _runs(target):
+    with building(target) as build:
+        if not build and _runs(target):
             return target / "bin"
-        shutil.rmtree(target, ignore_errors=True)  # a half-built one from an interrupted run
+        if not build:
+            shutil.rmtree(target, ignore_errors=True)  # its Python has gone: build it again
         subprocess.run([sys.executable, "-m", "venv", str(target)], check=True)
-        result = subprocess.run(
-            [str(target / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
-             "--retries", "2", "--timeout", "30", *(f"{k}=={v}" for k, v in TOOLS.items())],
-            capture_output=True, text=True, timeout=900)
-        if result.returncode != 0:
-            shutil.rmtree(target, ignore_errors=True)
-            output = result.stdout + result.stderr
-            if any(sign in output for sign in _OFFLINE):
-                pytest.skip("the package registry cannot be reached to install the deployment "
-                            f"validators ({', '.join(TOOLS)}): {output.strip().splitlines()[-1]}")
-            pytest.fail(f"installing the deployment validators failed:\n{output[-3000:]}")
-        (target / "ready").write_text(",".join(f"{k}=={v}" for k, v in TOOLS.items()) + "\n")
+        install(target, [str(target / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
+                         "--retries", "2", "--timeout", "30", *(f"{k}=={v}" for k, v in TOOLS.items())],
+                cwd=None, what=f"the deployment validators ({', '.join(TOOLS)})", offline=_OFFLINE,
+                ready=",".join(f"{k}=={v}" for k, v in TOOLS.items()), timeout=900)
         return target / "bin"
-
 
 
 def _runs(target: Path) -> bool:

@@ -10,10 +10,7 @@ the npm registry cannot be reached the tests skip and say so; any other failure 
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -21,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.cached_install import building, cache_dir, install
 
 HERE = Path(__file__).resolve().parent
 LOCK = HERE / "package-lock.json"
@@ -30,9 +29,7 @@ _OFFLINE = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ETIMEDOUT", "ECONNRESET",
 
 
 def tools_dir() -> Path:
-    tag = hashlib.sha256(LOCK.read_bytes()).hexdigest()[:12]
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "go4graph"
-    return base / f"frontend-{tag}"
+    return cache_dir("frontend", LOCK.read_bytes())
 
 
 def ensure_node_modules() -> Path:
@@ -42,25 +39,14 @@ def ensure_node_modules() -> Path:
         pytest.fail("node and npm are needed (the front-end tests run real node clients): install "
                     "Node.js 20+ with npm")
     target = tools_dir()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target.parent / f"{target.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (target / "ready").exists():
-            shutil.rmtree(target, ignore_errors=True)  # a half-built one from an interrupted run
+    with building(target) as build:
+        if build:
             target.mkdir()
             shutil.copy(HERE / "package.json", target)
             shutil.copy(LOCK, target)
-            result = subprocess.run(
-                [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--fetch-retries=1",
-                 "--fetch-timeout=30000"], cwd=target, capture_output=True, text=True, timeout=600)
-            if result.returncode != 0:
-                shutil.rmtree(target, ignore_errors=True)
-                output = result.stdout + result.stderr
-                if any(sign in output for sign in _OFFLINE):
-                    pytest.skip("the npm registry cannot be reached to install the front-end "
-                                f"clients: {output.strip().splitlines()[-1]}")
-                pytest.fail(f"npm ci of tests/frontend failed:\n{output[-3000:]}")
-            (target / "ready").write_text(LOCK.name + "\n")
+            install(target, [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--fetch-retries=1",
+                             "--fetch-timeout=30000"], cwd=target, what="the front-end clients (npm ci)",
+                    offline=_OFFLINE, ready=LOCK.name, timeout=600)
     return target
 
 
