@@ -131,6 +131,11 @@ class Bench:
             if i >= 4 and time.perf_counter() > deadline:
                 break
         out["warm"] = warm_t.summary()
+        # The planner's share: cold against the critical path plus the answer's own work (what a
+        # warm request costs): a cold answer cannot beat walking its longest chain and then
+        # building the answer, however early every walk starts.
+        if cp["ms"]:
+            out["cold_over_critical_plus_warm"] = round(cold.p50 / (cp["ms"] + warm_t.p50), 2)
         out["warm_upstream"] = len(sim.requests)  # 0 for reads; the POSTs for the write
         out["bytes"] = len(body)
 
