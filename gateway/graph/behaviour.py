@@ -52,7 +52,7 @@ def _day(self: BehaviourEvent) -> dt.date:
     return dt.date.fromisoformat(self.day)
 
 
-def _staff_keys(raw_key: str) -> keys.Keyed:
+def _staff_keys(raw_key: str) -> keys.PerParent:
     """GET Staff, for the events that name a member of staff in ``raw_key``."""
 
     def of(event: Row) -> list[ResourceKey]:

@@ -101,14 +101,23 @@ class Keyed:
         return self.of(scope, parents, args)
 
 
-def per_parent(of: Callable[[Any], Iterable[ResourceKey]], *routes: str) -> Keyed:
+@dataclass(frozen=True, slots=True)
+class PerParent:
     """Keys that each parent names (``of(parent)``), de-duplicated across the batch; ``routes``
     are the routes they belong to."""
 
-    def keys(scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> list[ResourceKey]:
+    of: Callable[[Any], Iterable[ResourceKey]]
+    routes: tuple[str, ...] = ()
+    static: bool = False
+
+    def keys(self, scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> list[ResourceKey]:
+        of = self.of
         return list(dict.fromkeys(k for p in parents for k in of(p)))
 
-    return Keyed(keys, routes=routes)
+
+def per_parent(of: Callable[[Any], Iterable[ResourceKey]], *routes: str) -> PerParent:
+    """Keys that each parent names (``of(parent)``); ``routes``: the routes they belong to."""
+    return PerParent(of, routes)
 
 
 def by_args(of: Callable[..., Iterable[ResourceKey]], *routes: str) -> Keyed:
