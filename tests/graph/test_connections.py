@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from graphql import get_operation_ast, parse
 
-from gateway.graph.connections import DEFAULT_PAGE, MAX_PAGE
+from gateway.graph.connections import DEFAULT_PAGE, MAX_PAGE, page
+from gateway.graph.errors import GatewayError
 from gateway.graph.schema import schema
 from gateway.http.cost import CostEstimator
 from tests.conftest import Gateway
@@ -385,3 +386,32 @@ def test_the_estimate_of_a_range_connection_counts_its_days() -> None:
     assert paged.days == whole.days and len(paged.days) == 5
     assert paged.upstream_calls == whole.upstream_calls
     assert paged.cost == 1 + 1 + 10 * 2
+
+
+def test_a_fragment_on_a_connection_is_counted_with_each_page_size() -> None:
+    est = _estimate("{ academicYear { a: studentsConnection(first: 1) { ...P } b: studentsConnection(first: 10) { ...P } } } "
+                    "fragment P on StudentConnection { edges { node { id } } }")
+    assert est.cost == 1 + (1 + 1 * 2) + (1 + 10 * 2)
+
+
+# --- cursors when the list changes between two pages ---------------------------------------------
+
+class _Item:
+    def __init__(self, n: int) -> None:
+        self.plan_id = ("Item", n)
+
+
+def test_a_cursor_finds_its_item_when_the_list_changed_and_says_when_it_left() -> None:
+    items = [_Item(n) for n in range(20)]
+    first = page(items, "tag", None, {"first": 6})
+    cursor = first.page_info.end_cursor
+    assert [e.item.plan_id[1] for e in first.items] == list(range(6))
+    shorter = [i for i in items if i.plan_id[1] not in (1, 2)]  # two items before it left
+    nxt = page(shorter, "tag", None, {"first": 3, "after": cursor})
+    assert [e.item.plan_id[1] for e in nxt.items] == [6, 7, 8]
+    longer = [_Item(100), *items]  # one item came before it
+    assert [e.item.plan_id[1] for e in page(longer, "tag", None, {"first": 2, "after": cursor}).items] == [6, 7]
+    gone = [i for i in items if i.plan_id[1] != 5]
+    with pytest.raises(GatewayError) as raised:
+        page(gone, "tag", None, {"first": 3, "after": cursor})
+    assert raised.value.code == "BAD_USER_INPUT" and "no longer in the list" in str(raised.value)
