@@ -188,7 +188,7 @@ def page(items: list[Any], list_tag: str, parent: Any, paging: dict[str, Any]) -
     if last is not None:
         start = max(start, end - last)
     edges: list[Edge[Any]] = [Edge(item=item, cursor=_encode(list_tag, parent_tag, i, _item_tag(item)))
-             for i, item in enumerate(items[start:end], start)]
+                              for i, item in enumerate(items[start:end], start)]
     info = PageInfo(has_next_page=end < len(items), has_previous_page=start > 0,
                     start_cursor=edges[0].cursor if edges else None,
                     end_cursor=edges[-1].cursor if edges else None)
