@@ -16,6 +16,7 @@ import strawberry
 from gateway.graph import keys
 from gateway.graph.base import parse_id
 from gateway.graph.claims import CURRICULUM_CLAIM, MARKBOOK_CLAIM, MARKS_CLAIM, SHEET_GRADES_CLAIM
+from gateway.graph.connections import Connection, connection
 from gateway.graph.links import StudentRef, SubjectRef, student_link
 from gateway.graph.relation import Record, all_rows, relation, row_by, rows_where
 from gateway.graph.row import Row, YearScoped, column
@@ -110,6 +111,8 @@ class Markslot(Row, id="The unique identifier for the markslot (assessment)."):
     def marks(self) -> list[Mark]:
         return rows_where(self.res, keys.MARKS(self.year), "markslot_id", self.raw.get("id"))
 
+    marks_connection: Connection[Mark] = connection(marks)
+
 
 @strawberry.type(description="The mark a student achieved for one markslot (GET Marks)." + MARKS_CLAIM)
 class Mark(Row):
@@ -142,6 +145,8 @@ class StudentAssessmentFields(Row):
     @relation(keys.MARKS, description="The marks this student achieved, one per markslot (GET Marks)." + MARKS_CLAIM)
     def marks(self) -> list[Mark]:
         return rows_where(self.res, keys.MARKS(self.year), "student_id", self.raw.get("id"))
+
+    marks_connection: Connection[Mark] = connection(marks)
 
     @relation(keys.MARKSHEET_GRADES, description="The marksheet grades this student achieved (GET Marksheets)." + SHEET_GRADES_CLAIM)
     def marksheet_grades(self) -> list[MarksheetGrade]:

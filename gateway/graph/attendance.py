@@ -21,6 +21,7 @@ from gateway.categories import Category
 from gateway.graph import claims, dates, keys
 from gateway.graph.attendance_codes import AttendanceAlias, AttendanceCode, mark_alias, mark_code
 from gateway.graph.base import to_date, to_int, to_text
+from gateway.graph.connections import Connection, connection
 from gateway.graph.nullability import semantic_non_null
 from gateway.graph.of_student import OfStudent, StudentRef, student_id_column, student_of
 from gateway.graph.plan import Scope
@@ -184,6 +185,8 @@ class StudentAttendanceFields(Row):
         return [m for d in dates.open_days_of(scope, self.year, from_, to)
                 for m in day_marks(SessionMark, self.res, self.year, _day_rows(self, keys.SESSION_MARKS, d), self, d)]
 
+    session_marks_connection: Connection[SessionMark] = connection(session_marks)
+
     @relation(dates.open_day_reads(keys.LESSON_MARKS), category=Category.ATTENDANCE,
               description="The student's lesson marks over a range of dates." + claims.CALENDAR_NOTE + claims.LESSON_CLAIM + claims.CALENDAR_CLAIM)
     def lesson_marks(self, scope: Scope, from_: FromArg, to: ToArg = None) -> list[LessonMark]:
@@ -209,6 +212,8 @@ class AcademicYearAttendanceFields(YearScoped):
     def session_marks(self, date: DateArg) -> list[SessionMark]:
         rows = all_rows(self.res, keys.SESSION_MARKS(self.year, date))
         return day_marks(SessionMark, self.res, self.year, rows, day=date)
+
+    session_marks_connection: Connection[SessionMark] = connection(session_marks)
 
     @relation(_one_day(keys.LESSON_MARKS),
               description="Every student's lesson marks for one date (one upstream resource per date)." + claims.LESSON_CLAIM)

@@ -18,6 +18,7 @@ from gateway.categories import Category
 from gateway.graph import behaviour_scheme as scheme
 from gateway.graph import claims, dates, keys
 from gateway.graph.base import to_datetime, to_text
+from gateway.graph.connections import Connection, connection
 from gateway.graph.plan import Scope
 from gateway.graph.relation import Record, all_rows, relation, row_by, rows_by, rows_where
 from gateway.graph.row import Row, YearScoped, column
@@ -161,6 +162,8 @@ class AcademicYearBehaviourFields(YearScoped):
               description="The behaviour events logged over a range of dates, in date order." + claims.CALENDAR_NOTE + claims.EVENTS_CLAIM + claims.CALENDAR_CLAIM)
     def behaviour_events(self, scope: Scope, from_: FromArg, to: ToArg = None) -> list[BehaviourEvent]:
         return events(self.res, self.year, dates.open_days_of(scope, self.year, from_, to))
+
+    behaviour_events_connection: Connection[BehaviourEvent] = connection(behaviour_events)
 
     @relation(keys.BEHAVIOUR_EVENT_TYPES, description="The behaviour event types of the school's scheme." + claims.SCHEME_CLAIM)
     def behaviour_event_types(self) -> list[scheme.BehaviourEventType]:

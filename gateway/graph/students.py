@@ -22,6 +22,7 @@ from gateway.graph.attendance import StudentAttendanceFields
 from gateway.graph.base import parse_id, to_datetime, to_id, to_int, to_text
 from gateway.graph.behaviour import StudentBehaviourFields
 from gateway.graph.claims import EDU_CLAIM, STUDENTS_CLAIM
+from gateway.graph.connections import Connection, connection
 from gateway.graph.errors import bad_input
 from gateway.graph.pupil import StudentPupilDataFields
 from gateway.graph.relation import Record, all_rows, relation, row_by
@@ -180,6 +181,8 @@ class AcademicYearStudentFields(YearScoped):
                      description="true: only students still on roll; false: only leavers.")] = None,
                  ) -> list[Student]:
         return filtered_students(self.res, self.year, year_group, registration_group, on_roll)
+
+    students_connection: Connection[Student] = connection(students)
 
     @relation(keys.by_args(_one_reads, "students", "education-details"), check=_one_of_id_or_upn,
               description="One student, by GO4Schools id or by UPN (exactly one of them)." + STUDENTS_CLAIM)

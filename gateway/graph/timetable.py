@@ -17,6 +17,7 @@ import strawberry
 
 from gateway.graph import claims, keys, unknown
 from gateway.graph.base import parse_id, to_date, to_datetime, to_id, to_int, to_text
+from gateway.graph.connections import Connection, connection
 from gateway.graph.errors import bad_input
 from gateway.graph.relation import Record, all_rows, relation, row_by, rows_by, rows_where
 from gateway.graph.row import Row, YearScoped, column
@@ -234,6 +235,8 @@ class AcademicYearTimetableFields(YearScoped):
     @relation(keys.CLASSES, description="Every timetabled class of this academic year." + claims.TIMETABLE_CLAIM)
     def classes(self) -> list[TimetabledClass]:
         return all_rows(self.res, keys.CLASSES(self.year))
+
+    classes_connection: Connection[TimetabledClass] = connection(classes)
 
     @relation(keys.CLASSES, check=_check_class_id, name="class",
               description="One timetabled class by id; null when the school has no such class." + claims.TIMETABLE_CLAIM)

@@ -13,7 +13,10 @@ first, from
    scaled down when a filtering argument is given (the spec's ``slicingArguments``),
 3. ``DEFAULT_LIST_SIZE`` for any other list.
 
-Date-range fields multiply by the days they cover. The second estimate counts upstream calls:
+Date-range fields multiply by the days they cover. A cursor connection (``xsConnection`` beside the
+list ``xs``, graph/connections.py) counts as its list with at most ``first`` (or ``last``) items on
+the page, the default page when neither is given; its wrapper objects (the connection, each
+edge, its pageInfo) count 1 each, like any object, and read nothing of their own. The second estimate counts upstream calls:
 each day of a date-range (or per-date) field is its own upstream resource for the whole school,
 so the distinct (route, day) pairs of the operation are calls it cannot avoid, plus one per other
 distinct resource-backed field. Both are lower bounds in the sense that matters: an operation
@@ -121,6 +124,12 @@ PER_DATE_ROUTES: dict[tuple[str, str], str] = {
 }
 #: The longest range counted (the graph refuses longer ones before any call).
 MAX_SPAN_DAYS = 400
+#: A connection field is its list's name with this suffix; its paging arguments; the page size
+#: when neither ``first`` nor ``last`` is given (graph/connections.py, which this module does not
+#: import: it reads only the schema).
+CONNECTION_SUFFIX = "Connection"
+PAGING_ARGS = ("first", "after", "last", "before")
+DEFAULT_PAGE = 100
 
 
 class SchoolSizes:
@@ -224,9 +233,12 @@ class _Walk:
                 self.variables[name] = value_from_ast_untyped(var.default_value)
         self.days: set[tuple[str, str]] = set()
         self.resources: set[str] = set()
-        #: Cost of a fragment's selection per parent type: a fragment spread many times is
-        #: walked once (no blow-up from fragments spreading fragments).
-        self._memo: dict[tuple[str, str], float] = {}
+        #: Cost of a fragment's selection per parent type (and page size, within a connection):
+        #: a fragment spread many times is walked once (no blow-up from fragments spreading
+        #: fragments).
+        self._memo: dict[tuple[str, str, float | None], float] = {}
+        #: The page sizes of the connections being walked (innermost last).
+        self._pages: list[float] = []
 
     def selection_cost(self, parent: GraphQLObjectType, selection_set: SelectionSetNode | None) -> float:
         if selection_set is None:
@@ -241,7 +253,7 @@ class _Walk:
                 fragment = self.fragments.get(sel.name.value)
                 if fragment is None:
                     continue
-                key = (fragment.name.value, parent.name)
+                key = (fragment.name.value, parent.name, self._pages[-1] if self._pages else None)
                 cost = self._memo.get(key)
                 if cost is None:
                     cost = self._memo[key] = self.selection_cost(
@@ -263,20 +275,34 @@ class _Walk:
         if fdef is None:
             return 0.0
         args = self._args(node)
-        coordinate = (parent.name, name)
-        days = self._days(coordinate, args)
         type_ = fdef.type
         if isinstance(type_, GraphQLNonNull):
             type_ = type_.of_type
         named = get_named_type(type_)
+        # A connection is counted as its list (same days, same upstream resource), paged.
+        paged = name.endswith(CONNECTION_SUFFIX) and _is_connection(named)
+        coordinate = (parent.name, name[:-len(CONNECTION_SUFFIX)] if paged else name)
+        days = self._days(coordinate, args)
         if is_leaf_type(named):
             return 0.0  # scalars and enums: weight 0, as in the cost specification
-        if coordinate not in DATE_RANGE_ROUTES and coordinate not in PER_DATE_ROUTES:
-            self.resources.add(f"{parent.name}.{name}({sorted(args.items(), key=str)!r})"[:200])
+        wrapper = _is_connection(parent) or _is_edge(parent)  # edges, node, pageInfo read nothing
+        if coordinate not in DATE_RANGE_ROUTES and coordinate not in PER_DATE_ROUTES and not wrapper:
+            listed = sorted(((k, v) for k, v in args.items() if not (paged and k in PAGING_ARGS)), key=str)
+            self.resources.add(f"{parent.name}.{coordinate[1]}({listed!r})"[:200])
+        if paged:
+            size = self.est.list_size(parent.name, coordinate[1], args, days, self.schools)
+            self._pages.append(min(size, _page_size(args)))
+            try:
+                return 1.0 + self.selection_cost(named, node.selection_set)  # type: ignore[arg-type]
+            finally:
+                self._pages.pop()
         inner = self.selection_cost(named, node.selection_set) if isinstance(named, GraphQLObjectType) \
             else self._abstract_cost(node)
         if isinstance(type_, GraphQLList):
-            size = self.est.list_size(parent.name, name, args, days, self.schools)
+            if wrapper and self._pages:
+                size = self._pages[-1]  # a connection's edges: its page
+            else:
+                size = self.est.list_size(parent.name, name, args, days, self.schools)
             return size * (1.0 + inner)
         return 1.0 + inner
 
@@ -319,6 +345,21 @@ class _Walk:
             for n in range(span):
                 self.days.add((route, (start + dt.timedelta(n)).isoformat()))
         return span
+
+
+def _is_connection(type_: Any) -> bool:
+    """A Relay connection type (``edges``, ``pageInfo``)."""
+    return isinstance(type_, GraphQLObjectType) and "edges" in type_.fields and "pageInfo" in type_.fields
+
+
+def _is_edge(type_: Any) -> bool:
+    return isinstance(type_, GraphQLObjectType) and "cursor" in type_.fields and "node" in type_.fields
+
+
+def _page_size(args: dict[str, Any]) -> float:
+    """The most items a page may hold: the smaller of first and last, else the default page."""
+    given = [float(v) for k in ("first", "last") if isinstance(v := args.get(k), int) and v >= 0]
+    return min(given) if given else float(DEFAULT_PAGE)
 
 
 def _date(value: Any) -> dt.date | None:
