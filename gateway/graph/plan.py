@@ -53,6 +53,9 @@ class FieldPlan:
     expand: Expand | None = None
     #: The keys follow from the year and the arguments alone (not from parents or loaded data).
     static: bool = False
+    #: Raises when the field's arguments are bad (the field will report it): the plan then
+    #: starts nothing below it.
+    check: Callable[[Scope, dict[str, Any]], None] | None = None
 
 
 def planned(*, needs: Needs | None = None, expand: Expand | None = None) -> Callable[[Any], Any]:
@@ -178,18 +181,21 @@ async def _static_keys(scope: Scope, walk: _Walk, type_: GraphQLObjectType,
         plan = None if field_def is None or name.startswith("__") else field_plan(field_def)
         if plan is None:
             continue
-        if plan.static and plan.needs is not None:
-            for node in nodes:
-                try:
-                    keys = plan.needs(scope, [], get_argument_values(field_def, node, walk.variables))
-                    if inspect.isawaitable(keys):
-                        keys = await keys
-                except Exception:
-                    continue  # the field reports it at its own path
-                found.append(keys)
+        valid = []
+        for node in nodes:
+            args = get_argument_values(field_def, node, walk.variables)
+            try:
+                if plan.check is not None:
+                    plan.check(scope, args)
+                if plan.static and plan.needs is not None:
+                    keys = plan.needs(scope, [], args)
+                    found.append(await keys if inspect.isawaitable(keys) else keys)
+            except Exception:
+                continue  # the field reports it at its own path; nothing below it starts
+            valid.append(node)
         child = get_named_type(field_def.type)
-        if plan.expand is not None and isinstance(child, GraphQLObjectType):
-            found.extend(await _static_keys(scope, walk, child, [n.selection_set for n in nodes]))
+        if valid and plan.expand is not None and isinstance(child, GraphQLObjectType):
+            found.extend(await _static_keys(scope, walk, child, [n.selection_set for n in valid]))
     return found
 
 

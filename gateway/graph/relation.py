@@ -181,6 +181,12 @@ class Relation:
             kwargs["info"] = scope.info
         return kwargs
 
+    def plan_check(self, scope: Scope, args: dict[str, Any]) -> None:
+        """The field's argument check, for a plan (GraphQL-named arguments)."""
+        if self.check is not None:
+            kwargs = self._kwargs(scope, args)
+            self.check(**{k: v for k, v in kwargs.items() if k not in _RESERVED})
+
     async def needs(self, scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[ResourceKey]:
         now, later = self.keys(scope, parents, self._kwargs(scope, args))
         return await self.all_keys(scope.resources, now, later)
@@ -260,7 +266,8 @@ def relation(*reads: Reads, description: str, check: Callable[..., None] | None 
         if len(params) != 1 or rel.wants_info or rel.wants_scope:
             resolver.__annotations__["info"] = strawberry.Info
         resolver.relation = rel  # type: ignore[attr-defined,union-attr]
-        setattr(resolver, PLAN_ATTR, FieldPlan(needs=rel.needs, expand=rel.expand, static=rel.static))
+        setattr(resolver, PLAN_ATTR, FieldPlan(needs=rel.needs, expand=rel.expand, static=rel.static,
+                                               check=rel.plan_check if check is not None else None))
         field = strawberry.field(resolver=resolver, description=description, **field_options)
         rel.field = field
         return field

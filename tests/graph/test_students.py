@@ -131,7 +131,8 @@ async def test_bad_student_arguments_cost_no_upstream_call(gateway: Any) -> None
     data = await gateway.gql(
         "query($y: Int) { academicYear(year: $y) { year "
         "badUpn: student(upn: \"X123\") { id } both: student(id: \"1\", upn: \"X123\") { id } "
-        "neither: student { id } badId: student(id: \"abc\") { id } } }", {"y": year})
+        "neither: student { id } badId: student(id: \"abc\") { id groups { code } marks { mark } } } }",
+        {"y": year})
     assert data["data"]["academicYear"] == {"year": year, "badUpn": None, "both": None,
                                             "neither": None, "badId": None}
     by_path = {e["path"][-1]: e for e in data["errors"]}
@@ -140,6 +141,9 @@ async def test_bad_student_arguments_cost_no_upstream_call(gateway: Any) -> None
     assert "not a valid UPN" in by_path["badUpn"]["message"]
     assert "exactly one" in by_path["both"]["message"] and "exactly one" in by_path["neither"]["message"]
     assert not sim.counts.get("students") and not sim.counts.get("education-details")
+    # Nothing selected below a field with bad arguments starts either (the plan's early start
+    # skips the subtree): no groups, no marks.
+    assert not any(sim.counts.get(r) for r in ("groups", "groups-students", "marks"))
 
 
 def test_student_fields_declare_their_data_categories() -> None:
