@@ -46,22 +46,26 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "frame-ancestors 'none'",
 ])
 
-#: Headers of the page itself.
-PAGE_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-}
+def page_headers(policy: str) -> dict[str, str]:
+    """The hardening headers of the gateway's own pages (GraphiQL's, ``GET /``'s)."""
+    return {"Content-Security-Policy": policy, "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache"}
 
-_PAGE = """<!doctype html>
+
+#: Headers of the page itself.
+PAGE_HEADERS = page_headers(CONTENT_SECURITY_POLICY)
+
+#: The start of the gateway's pages, up to their own styles.
+PAGE_HEAD = """<!doctype html>
 <html lang="en">
   <head>
     <meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <title>go4graph</title>
     <link rel="icon" href="data:,">
-{styles}
+"""
+
+_PAGE = PAGE_HEAD + """{styles}
     <style>
       html, body {{ height: 100%; margin: 0; overflow: hidden; }}
       #graphiql {{ height: 100vh; }}

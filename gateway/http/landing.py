@@ -5,26 +5,14 @@ from __future__ import annotations
 
 from starlette.responses import HTMLResponse
 
-from gateway.http.graphiql import graphiql_on
+from gateway.http.graphiql import PAGE_HEAD, graphiql_on, page_headers
 from gateway.register_app import REGISTER_PATH
 from gateway.settings import Settings
 
-HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
-                               "form-action 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-}
+HEADERS = page_headers("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+                       "form-action 'none'; frame-ancestors 'none'")
 
-_PAGE = """<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>go4graph</title>
-    <link rel="icon" href="data:,">
-    <style>body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 3rem auto;
+_PAGE = PAGE_HEAD + """    <style>body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 40rem; margin: 3rem auto;
       padding: 0 1rem; }} code {{ background: #f2f2f2; padding: 0 .2em; }}</style>
   </head>
   <body>
