@@ -14,6 +14,7 @@ the route's key for each open day; ``open_days_of`` gives the same open days to 
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -64,10 +65,21 @@ def days(start: dt.date, end: dt.date) -> list[dt.date]:
 
 
 def open_days(res: Resources, year: int, start: dt.date, end: dt.date) -> list[dt.date]:
-    """The days in [start, end] the (loaded) calendar says are Open."""
-    by_date = res.get(keys.CALENDAR(year)).unique("date")
-    return [d for d in days(start, end)
-            if (by_date.get(d.isoformat()) or {}).get("day_type_code", "").lower() == OPEN.lower()]
+    """The days in [start, end] the (loaded) calendar says are Open: a slice of the calendar's
+    open days (sorted once per calendar table; every student of a range field asks)."""
+    opened: list[dt.date] = res.get(keys.CALENDAR(year)).derived("open-days", _open_days)
+    return opened[bisect.bisect_left(opened, start):bisect.bisect_right(opened, end)]
+
+
+def _open_days(table: Any) -> list[dt.date]:
+    out = []
+    for row in table.rows:
+        if str(row.get("day_type_code") or "").lower() == OPEN.lower():
+            try:
+                out.append(dt.date.fromisoformat(str(row.get("date"))[:10]))
+            except ValueError:
+                continue
+    return sorted(set(out))
 
 
 def max_days(scope_or_info: Any) -> int:

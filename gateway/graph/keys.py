@@ -67,9 +67,7 @@ class ArgRoute:
     route: str
 
     def __call__(self, year: int, arg: Any) -> ResourceKey:
-        if isinstance(arg, dt.date):
-            arg = arg.isoformat()
-        return _arg_key(self.route, year, arg)
+        return _arg_key(self.route, year, arg)  # a date becomes its ISO text (once, cached)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,9 +143,10 @@ def _year_key(route: str, year: int | None) -> ResourceKey:
     return key(route, year)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def _arg_key(route: str, year: int | None, arg: Any) -> ResourceKey:
-    return key(route, year, arg)
+    # A date and its ISO text are different cache entries but the same key.
+    return key(route, year, arg.isoformat() if isinstance(arg, dt.date) else arg)
 
 
 @lru_cache(maxsize=4096)

@@ -43,6 +43,8 @@ from gateway.resources.memo import Resources
 from gateway.resources.table import Table
 
 _RESERVED = ("info", "scope")
+#: The arguments of a field that has none (shared: the resolver's direct path never adds any).
+_NO_ARGUMENTS: dict[str, Any] = {}
 
 
 class Relation:
@@ -66,6 +68,9 @@ class Relation:
         #: and nothing else is checked: the resolver's fast path finds one parent's keys directly.
         self._direct = check is None and all(isinstance(r, YearRoute | SchoolRoute | PerParent)
                                              for r in self.reads)
+        #: The one year-keyed route of a relation that reads only that (the commonest case).
+        self._one: Any = (self.reads[0] if self._direct and len(self.reads) == 1
+                          and isinstance(self.reads[0], YearRoute | SchoolRoute) else None)
         self.field: Any = None
         params = inspect.signature(fn).parameters
         self.wants_info = "info" in params
@@ -209,6 +214,10 @@ class Relation:
         if self._direct and res.allowed is None:
             # The common case, on the hot path: routes keyed by the year or named by the parent,
             # no check, no categories to enforce: its keys are loaded (the plan did it) -> the value.
+            one = self._one
+            if one is not None and not self.sensitive:
+                if res.has(one(parent.year)):
+                    return self.value(parent, kwargs)
             keys = self.parent_keys(parent)
             has = res.has
             for key in keys:
@@ -254,7 +263,7 @@ def relation(*reads: Reads, description: str, check: Callable[..., None] | None 
             # No arguments and no info: a plain one-argument resolver, which the fast executor
             # calls directly (graph/fast.py); its reads then need no request context.
             def resolver(self: Any) -> Any:
-                return rel.resolve(self, None, {})
+                return rel.resolve(self, None, _NO_ARGUMENTS)
             resolver.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
         else:
             def resolver(self: Any, info: Any, **kwargs: Any) -> Any:

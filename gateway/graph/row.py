@@ -37,8 +37,13 @@ class Row:
     #: The record fields that identify it for the planner (objects met twice are asked once).
     PLAN_FIELDS: ClassVar[tuple[str, ...]] = ("id",)
 
+    #: The planner identity of a record (built once per class from PLAN_FIELDS: the planner asks
+    #: it of every object it meets, so it is a plain function, not a generator).
+    _plan_key: ClassVar[Callable[[dict[str, Any]], tuple[Any, ...]]]
+
     def __init_subclass__(cls, id: str | None = None, **kwargs: Any) -> None:  # noqa: A002
         super().__init_subclass__(**kwargs)
+        cls._plan_key = staticmethod(_plan_key(cls.__name__, cls.PLAN_FIELDS))  # type: ignore[assignment]
         if id is not None:
             # Before the class body's fields, so that `id` stays the first field in the schema.
             cls.id = strawberry.field(resolver=_record_id, description=id)  # type: ignore[attr-defined]
@@ -46,8 +51,20 @@ class Row:
 
     @property
     def plan_id(self) -> tuple[Any, ...]:
-        raw = self.raw
-        return (type(self).__name__, *(raw.get(f) for f in self.PLAN_FIELDS))
+        return type(self)._plan_key(self.raw)
+
+
+def _plan_key(name: str, fields: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    if len(fields) == 1:
+        (only,) = fields
+        return lambda raw: (name, raw.get(only))
+    if len(fields) == 2:
+        first, second = fields
+        return lambda raw: (name, raw.get(first), raw.get(second))
+    if len(fields) == 3:
+        first, second, third = fields
+        return lambda raw: (name, raw.get(first), raw.get(second), raw.get(third))
+    return lambda raw: (name, *[raw.get(f) for f in fields])
 
 
 @strawberry.type
