@@ -22,6 +22,7 @@ one named ``scope`` the plan's :class:`~gateway.graph.plan.Scope`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Iterable, Sequence
@@ -43,6 +44,18 @@ from gateway.resources.memo import Resources
 from gateway.resources.table import Table
 
 _RESERVED = ("info", "scope")
+_MISSING = object()
+#: Whether a type's objects are their record, year and resources alone (so one record's
+#: relation values are the same whichever path reached it), by type.
+_PLAIN: dict[type, bool] = {}
+
+
+def _by_record(kind: type) -> bool:
+    plain = _PLAIN.get(kind)
+    if plain is None:
+        plain = _PLAIN[kind] = issubclass(kind, Row) and all(
+            f.name in ("raw", "year", "res") or not f.init for f in dataclasses.fields(kind))
+    return plain
 #: The arguments of a field that has none (shared: the resolver's direct path never adds any).
 _NO_ARGUMENTS: dict[str, Any] = {}
 
@@ -215,16 +228,22 @@ class Relation:
             # The common case, on the hot path: routes keyed by the year or named by the parent,
             # no check, no categories to enforce: its keys are loaded (the plan did it) -> the value.
             one = self._one
-            if one is not None and not self.sensitive:
-                if res.has(one(parent.year)):
-                    return self.value(parent, kwargs)
-            keys = self.parent_keys(parent)
-            has = res.has
-            for key in keys:
-                if not has(key):
-                    break
+            if one is not None:
+                loaded = res.has(one(parent.year))
             else:
-                return self.answer(parent, kwargs, keys) if self.sensitive else self.value(parent, kwargs)
+                has = res.has
+                loaded = all(has(key) for key in self.parent_keys(parent))
+            if loaded:
+                if self.sensitive:
+                    return self.answer(parent, kwargs, self.parent_keys(parent))
+                if not _by_record(type(parent)):
+                    return self.value(parent, kwargs)
+                # The same record (a group under each of its students) answers once.
+                memo = (self, id(parent.raw), parent.year)
+                found = res.answers.get(memo, _MISSING)
+                if found is _MISSING:
+                    found = res.answers[memo] = self.value(parent, kwargs)
+                return found
         scope = Scope(None if info is None else info.context, res, parent.year, info=info)
         if self.wants_scope:
             kwargs["scope"] = scope

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from typing import Any
 
 from gateway.access_log import Touched
 from gateway.categories import Category
@@ -40,6 +41,9 @@ class Resources:
         #: this request read, for the access log (issue 17).
         self.allowed: frozenset[Category] | None = tenant.categories
         self.touched = Touched()
+        #: Values the graph worked out once for this request (a relation's answer for a record
+        #: met again: the same group under every one of its students).
+        self.answers: dict[Any, Any] = {}
 
     def has(self, key: ResourceKey) -> bool:
         return key in self._tables or key in self._errors
