@@ -34,7 +34,7 @@ def scrape_registry() -> CollectorRegistry:
     """What a scrape reads: this process's registry, or every worker's values added up."""
     if multiprocess_dir() is not None:
         registry = CollectorRegistry()
-        _multiprocess.MultiProcessCollector(registry)
+        _multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus-client is untyped here
         return registry
     return REGISTRY
 
@@ -47,7 +47,7 @@ def render() -> tuple[bytes, str]:
 def process_exited(pid: int) -> None:
     """Drop a dead worker's live gauges (its counters stay: they are totals)."""
     if multiprocess_dir() is not None:
-        _multiprocess.mark_process_dead(pid)
+        _multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 REQUESTS = Counter("go4graph_requests", "GraphQL requests by operation and outcome",
                    ["operation", "outcome"], registry=REGISTRY)
