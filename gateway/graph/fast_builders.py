@@ -121,12 +121,14 @@ def make(executor: Selections, return_type: GraphQLOutputType,
     collected = executor.collect_subfields(inner, fields)
     if collected.new_defer_usages:
         return None
-    specs: list[tuple[str, Callable[[Any], Any] | None, Builder]] = []
+    # (response name, resolver or None for __typename, child builder, what a value may skip
+    # the child for: a str of a String/ID field is its own answer, and a None of a nullable one)
+    specs: list[tuple[str, Callable[[Any], Any] | None, Builder, bool, bool]] = []
     type_name = inner.name
     for name, child_fields in collected.grouped_field_set.items():
         node = child_fields[0].node
         if node.name.value == "__typename":
-            specs.append((name, None, lambda _value: type_name))
+            specs.append((name, None, lambda _value: type_name, False, False))
             continue
         field_def = executor.schema.get_field(inner, node.name.value)
         if field_def is None or node.arguments or not field_def.extensions:
@@ -137,7 +139,10 @@ def make(executor: Selections, return_type: GraphQLOutputType,
         child = executor.builder_for(field_def.type, child_fields)
         if child is None:
             return None
-        specs.append((name, direct, child))
+        field_type = field_def.type
+        nullable = not isinstance(field_type, GraphQLNonNull)
+        leaf = field_type if nullable else field_type.of_type
+        specs.append((name, direct, child, leaf is GraphQLString or leaf is GraphQLID, nullable))
 
     def build_object(value: Any) -> Any:
         if value is None:
@@ -147,12 +152,21 @@ def make(executor: Selections, return_type: GraphQLOutputType,
         if is_awaitable(value):
             awaitable_met(value)
         out = {}
-        for name, resolve, child in specs:
+        # The child's own answer, without calling it, for the commonest values (build_leaf's
+        # first two cases); anything else goes to the child.
+        for name, resolve, child, stringy, nullable in specs:
             if resolve is None:
                 out[name] = type_name
                 continue
             found = resolve(value)
-            if found is not None and is_awaitable(found):
+            if found is None:
+                if nullable:
+                    out[name] = None
+                    continue
+            elif stringy and type(found) is str:
+                out[name] = found
+                continue
+            elif is_awaitable(found):
                 awaitable_met(found)
             out[name] = child(found)
         return out
