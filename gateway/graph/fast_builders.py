@@ -141,7 +141,7 @@ def make(executor: Selections, return_type: GraphQLOutputType,
             return None
         field_type = field_def.type
         nullable = not isinstance(field_type, GraphQLNonNull)
-        leaf = field_type if nullable else field_type.of_type
+        leaf = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
         specs.append((name, direct, child, leaf is GraphQLString or leaf is GraphQLID, nullable))
 
     def build_object(value: Any) -> Any:
@@ -151,7 +151,7 @@ def make(executor: Selections, return_type: GraphQLOutputType,
             return None
         if is_awaitable(value):
             awaitable_met(value)
-        out = {}
+        out: dict[str, Any] = {}
         # The child's own answer, without calling it, for the commonest values (build_leaf's
         # first two cases); anything else goes to the child.
         for name, resolve, child, stringy, nullable in specs:
