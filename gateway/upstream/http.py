@@ -17,6 +17,7 @@ import httpx
 from gateway.upstream.assembly import AssemblyClient
 from gateway.upstream.caller import CallPolicy, UpstreamCaller
 from gateway.upstream.go4schools import GO4SchoolsClient
+from gateway.upstream.network import fast_transport
 
 
 def _remember_sniffio_missing() -> None:
@@ -53,6 +54,8 @@ class Upstreams:
         limits = httpx.Limits(max_connections=config.concurrency * 2,
                               max_keepalive_connections=config.concurrency)
         timeout = httpx.Timeout(config.timeout, connect=config.connect_timeout)
+        if transport is None:  # the network: httpx's transport on asyncio's streams (network.py)
+            transport = fast_transport(limits)
         self.http = httpx.AsyncClient(transport=transport, limits=limits, timeout=timeout,
                                       follow_redirects=False)
         # One bound for all upstream requests in flight from this process; each tenant
