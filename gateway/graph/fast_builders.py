@@ -91,9 +91,11 @@ def make(executor: Selections, return_type: GraphQLOutputType,
                 if non_null:
                     raise Abandon
                 return None
-            if type(value) is not list and (isinstance(value, str | bytes | dict)
-                                             or not hasattr(value, "__iter__")):
-                raise Abandon
+            if type(value) is not list:
+                if is_awaitable(value):
+                    awaitable_met(value)
+                if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
+                    raise Abandon
             return [item(x) for x in value]
         return build_list
     if is_leaf_type(inner):
@@ -144,16 +146,19 @@ def make(executor: Selections, return_type: GraphQLOutputType,
         leaf = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
         specs.append((name, direct, child, leaf is GraphQLString or leaf is GraphQLID, nullable))
 
+    awaitable_types = _AWAITABLE
+
     def build_object(value: Any) -> Any:
         if value is None:
             if non_null:
                 raise Abandon
             return None
-        if is_awaitable(value):
+        known = awaitable_types.get(type(value))  # is_awaitable's answer, without the call
+        if known or (known is None and is_awaitable(value)):
             awaitable_met(value)
         out: dict[str, Any] = {}
         # The child's own answer, without calling it, for the commonest values (build_leaf's
-        # first two cases); anything else goes to the child.
+        # first two cases); anything else goes to the child, which meets an awaitable itself.
         for name, resolve, child, stringy, nullable in specs:
             if resolve is None:
                 out[name] = type_name
@@ -166,8 +171,6 @@ def make(executor: Selections, return_type: GraphQLOutputType,
             elif stringy and type(found) is str:
                 out[name] = found
                 continue
-            elif is_awaitable(found):
-                awaitable_met(found)
             out[name] = child(found)
         return out
     return build_object
