@@ -70,11 +70,20 @@ class AsyncioStream(AsyncNetworkStream):
             raise WriteError(str(exc)) from exc
 
     async def aclose(self) -> None:
-        self._writer.close()
+        # As anyio closes: end what we send, close, and drop the socket after one pass of the
+        # loop, never waiting on the peer (a TLS close waiting for the server's close_notify
+        # could hold the pool's lock for asyncio's 30 s shutdown timeout).
+        transport = self._writer.transport
+        if transport.is_closing():
+            return
         try:
-            await self._writer.wait_closed()
-        except (OSError, ssl.SSLError):
-            pass  # the peer went first: closed all the same
+            if transport.can_write_eof():
+                transport.write_eof()
+        except OSError:
+            pass
+        transport.close()
+        await asyncio.sleep(0)
+        transport.abort()
 
     async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
                         timeout: float | None = None) -> AsyncNetworkStream:  # noqa: ASYNC109
