@@ -91,9 +91,11 @@ def make(executor: Selections, return_type: GraphQLOutputType,
                 if non_null:
                     raise Abandon
                 return None
-            if type(value) is not list and (isinstance(value, str | bytes | dict)
-                                             or not hasattr(value, "__iter__")):
-                raise Abandon
+            if type(value) is not list:
+                if is_awaitable(value):
+                    awaitable_met(value)
+                if isinstance(value, str | bytes | dict) or not hasattr(value, "__iter__"):
+                    raise Abandon
             return [item(x) for x in value]
         return build_list
     if is_leaf_type(inner):
@@ -121,12 +123,14 @@ def make(executor: Selections, return_type: GraphQLOutputType,
     collected = executor.collect_subfields(inner, fields)
     if collected.new_defer_usages:
         return None
-    specs: list[tuple[str, Callable[[Any], Any] | None, Builder]] = []
+    # (response name, resolver or None for __typename, child builder, what a value may skip
+    # the child for: a str of a String/ID field is its own answer, and a None of a nullable one)
+    specs: list[tuple[str, Callable[[Any], Any] | None, Builder, bool, bool]] = []
     type_name = inner.name
     for name, child_fields in collected.grouped_field_set.items():
         node = child_fields[0].node
         if node.name.value == "__typename":
-            specs.append((name, None, lambda _value: type_name))
+            specs.append((name, None, lambda _value: type_name, False, False))
             continue
         field_def = executor.schema.get_field(inner, node.name.value)
         if field_def is None or node.arguments or not field_def.extensions:
@@ -137,23 +141,36 @@ def make(executor: Selections, return_type: GraphQLOutputType,
         child = executor.builder_for(field_def.type, child_fields)
         if child is None:
             return None
-        specs.append((name, direct, child))
+        field_type = field_def.type
+        nullable = not isinstance(field_type, GraphQLNonNull)
+        leaf = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+        specs.append((name, direct, child, leaf is GraphQLString or leaf is GraphQLID, nullable))
+
+    awaitable_types = _AWAITABLE
 
     def build_object(value: Any) -> Any:
         if value is None:
             if non_null:
                 raise Abandon
             return None
-        if is_awaitable(value):
+        known = awaitable_types.get(type(value))  # is_awaitable's answer, without the call
+        if known or (known is None and is_awaitable(value)):
             awaitable_met(value)
-        out = {}
-        for name, resolve, child in specs:
+        out: dict[str, Any] = {}
+        # The child's own answer, without calling it, for the commonest values (build_leaf's
+        # first two cases); anything else goes to the child, which meets an awaitable itself.
+        for name, resolve, child, stringy, nullable in specs:
             if resolve is None:
                 out[name] = type_name
                 continue
             found = resolve(value)
-            if found is not None and is_awaitable(found):
-                awaitable_met(found)
+            if found is None:
+                if nullable:
+                    out[name] = None
+                    continue
+            elif stringy and type(found) is str:
+                out[name] = found
+                continue
             out[name] = child(found)
         return out
     return build_object

@@ -362,25 +362,30 @@ class UpstreamCaller:
     @contextlib.asynccontextmanager
     async def _slots(self, gate: TenantGate, request: budget.RequestBudget | None,
                      route: str) -> AsyncIterator[None]:
-        """The tenant's slot, then the process's; waiting for them counts against the deadline."""
-        left = request.remaining() if request is not None else None
+        """The tenant's slot, then the process's; waiting for them counts against the deadline.
+        A free slot is taken without a deadline timer (acquiring it cannot wait: the timer
+        could never fire), which is most calls."""
+        await self._acquire(gate.semaphore, request, route)
         try:
-            async with asyncio.timeout(left):
-                await gate.semaphore.acquire()
-        except TimeoutError:
-            raise _deadline(request, route) from None
-        try:
-            try:
-                async with asyncio.timeout(request.remaining() if request is not None else None):
-                    await self._semaphore.acquire()
-            except TimeoutError:
-                raise _deadline(request, route) from None
+            await self._acquire(self._semaphore, request, route)
             try:
                 yield
             finally:
                 self._semaphore.release()
         finally:
             gate.semaphore.release()
+
+    @staticmethod
+    async def _acquire(semaphore: asyncio.Semaphore, request: budget.RequestBudget | None,
+                       route: str) -> None:
+        if not semaphore.locked():
+            await semaphore.acquire()  # returns at once, without yielding to the loop
+            return
+        try:
+            async with asyncio.timeout(request.remaining() if request is not None else None):
+                await semaphore.acquire()
+        except TimeoutError:
+            raise _deadline(request, route) from None
 
     async def _send(self, method: str, url: str, *, route: str, headers: dict[str, str],
                     params: dict[str, str] | None, json_body: bytes | None, ok: tuple[int, ...],
