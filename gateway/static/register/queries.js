@@ -1,6 +1,6 @@
-// The register app's operations. REGISTER and TAKE_REGISTER are schema/examples/register.graphql
-// and take_register.graphql without their comments (a test keeps them equal), so the app runs
-// exactly the operations the contract tests check at the upstream-call floor.
+// The register app's operations. REGISTER and TAKE_REGISTER are the contract's own examples
+// (schema/examples/register.graphql and take_register.graphql link to the files beside this
+// one), so the app runs exactly the operations the contract tests check at the call floor.
 
 /** Teachers, the timetabled classes (with their periods), and the chosen day's calendar entry
  *  (its day type and timetable week), to offer a teacher's classes on that day. */
@@ -20,37 +20,13 @@ export const SETUP = `query RegisterSetup($date: Date!) {
   }
 }`;
 
-export const REGISTER = `query Register($classId: ID!, $date: Date!) {
-  academicYear {
-    class(id: $classId) {
-      id
-      groupCode
-      subjectCode
-      rooms
-      period { name start end }
-      teachers { code title lastName }
-      students {
-        id
-        preferredFirstName
-        preferredLastName
-        registrationGroup
-        sessionMarks(from: $date) {
-          session
-          code { code label }
-          alias { code label }
-          minutesLate
-          notes
-        }
-      }
-    }
-    attendanceCodes { id code label aliases { id code label } }
-  }
-}`;
+/** An operation of the contract's examples, as the gateway serves it beside this app
+ *  (schema/examples/register.graphql and take_register.graphql are these very files). */
+async function operation(name) {
+  const response = await fetch(new URL(`./${name}.graphql`, import.meta.url));
+  if (!response.ok) throw new Error(`${name}.graphql: ${response.status}`);
+  return response.text();
+}
 
-export const TAKE_REGISTER = `mutation TakeRegister($inputs: [SessionAttendanceInput!]!, $idempotencyKey: String) {
-  recordSessionAttendances(inputs: $inputs, idempotencyKey: $idempotencyKey) {
-    index
-    mark { date session student { id } code { code } alias { code } minutesLate notes }
-    error { code message outcomeUnknown }
-  }
-}`;
+export const REGISTER = await operation("register");
+export const TAKE_REGISTER = await operation("take_register");
