@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from typing import Any
 
 import httpcore
@@ -124,31 +124,30 @@ class AsyncioBackend(AsyncNetworkBackend):
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,  # noqa: ASYNC109
                           local_address: str | None = None,
                           socket_options: Iterable[SOCKET_OPTION] | None = None) -> AsyncNetworkStream:
-        try:
-            async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(
-                    host, port, local_addr=(local_address, 0) if local_address else None)
-        except TimeoutError as exc:
-            raise ConnectTimeout(str(exc)) from exc
-        except OSError as exc:
-            raise ConnectError(str(exc)) from exc
-        _apply(writer, socket_options)
-        return AsyncioStream(reader, writer)
+        return await _connected(asyncio.open_connection(
+            host, port, local_addr=(local_address, 0) if local_address else None), timeout, socket_options)
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None,  # noqa: ASYNC109
                                   socket_options: Iterable[SOCKET_OPTION] | None = None) -> AsyncNetworkStream:
-        try:
-            async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_unix_connection(path)
-        except TimeoutError as exc:
-            raise ConnectTimeout(str(exc)) from exc
-        except OSError as exc:
-            raise ConnectError(str(exc)) from exc
-        _apply(writer, socket_options)
-        return AsyncioStream(reader, writer)
+        return await _connected(asyncio.open_unix_connection(path), timeout, socket_options)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+
+async def _connected(opening: Coroutine[Any, Any, tuple[asyncio.StreamReader, asyncio.StreamWriter]],
+                     timeout: float | None,  # noqa: ASYNC109 - httpcore passes it
+                     options: Iterable[SOCKET_OPTION] | None) -> AsyncNetworkStream:
+    """The stream once ``opening`` connects within ``timeout``, as httpcore's errors."""
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await opening
+    except TimeoutError as exc:
+        raise ConnectTimeout(str(exc)) from exc
+    except OSError as exc:
+        raise ConnectError(str(exc)) from exc
+    _apply(writer, options)
+    return AsyncioStream(reader, writer)
 
 
 def _apply(writer: asyncio.StreamWriter, options: Iterable[SOCKET_OPTION] | None) -> None:
