@@ -12,7 +12,7 @@ from enum import StrEnum
 
 
 class Category(StrEnum):
-    BASIC = "basic"                        # names, year and registration groups, groups, timetable
+    BASIC = "basic"                        # names, year and registration groups, groups, timetable, teachers
     UPN = "upn"                            # unique pupil numbers (current and former)
     DEMOGRAPHIC = "demographic"            # date of birth, gender, demographic attributes
     SEND = "send"                          # special educational needs and disabilities
@@ -25,7 +25,7 @@ class Category(StrEnum):
     ATTENDANCE_WRITE = "attendance-write"  # recording session marks
     BEHAVIOUR = "behaviour"                # behaviour scheme and events
     REPORTS = "reports"                    # student reports: grades, attributes, comments
-    STAFF = "staff"                        # teachers and staff accounts
+    STAFF = "staff"                        # staff user accounts (GET Staff)
 
 
 ALL = frozenset(Category)
@@ -50,7 +50,9 @@ ROUTE_CATEGORY: dict[str, Category] = {
     "assembly-year-groups": Category.BASIC,
     "assembly-year-group": Category.BASIC,
     "assembly-year-group-students": Category.BASIC,
-    "teachers": Category.STAFF,
+    # A class's teachers (names, codes) are timetable data; staff accounts (emails, MIS
+    # names, employment dates) are the staff category.
+    "teachers": Category.BASIC,
     "staff-accounts": Category.STAFF,
     "general-attributes": Category.DEMOGRAPHIC,
     "demographic-attributes": Category.DEMOGRAPHIC,
