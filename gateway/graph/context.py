@@ -29,6 +29,9 @@ class Context:
     fresh: bool = False
     request: Any = None
     _resources: dict[str, Resources] = field(default_factory=dict)
+    #: A field's arguments as Python values, converted once per field node and request (not
+    #: once per object: ``relation.install``).
+    arguments: dict[Any, dict[str, Any]] = field(default_factory=dict)
 
     def resources_for(self, tenant: Tenant) -> Resources:
         res = self._resources.get(tenant.id)

@@ -183,6 +183,24 @@ class Relation:
                 access_log.touch(parent.res, sensitive, parent, found)
         return found
 
+    def graphql_resolver(self, schema: Any) -> Callable[..., Any]:
+        """A graphql-core resolver for this field (see ``install``)."""
+        strawberry_schema = schema._strawberry_schema
+        registry, config = strawberry_schema.schema_converter.scalar_registry, strawberry_schema.config
+        arguments = self.field.arguments
+
+        def resolve(source: Any, info: Any, **args: Any) -> Any:
+            converted = info.context.arguments
+            memo = (self, id(info.field_nodes[0]))
+            kwargs = converted.get(memo)
+            if kwargs is None:
+                kwargs = converted[memo] = convert_arguments(args, arguments, scalar_registry=registry,
+                                                             config=config)
+            return self.resolve(source, info, dict(kwargs))
+
+        resolve.relation = self  # type: ignore[attr-defined]
+        return resolve
+
     # --- the planner's entry -------------------------------------------------------------
 
     def _kwargs(self, scope: Scope, args: dict[str, Any]) -> dict[str, Any]:
@@ -301,6 +319,25 @@ def relation(*reads: Reads, description: str, check: Callable[..., None] | None 
         return field
 
     return declare
+
+
+def install(schema: Any) -> int:
+    """Resolve every relation field that takes arguments without strawberry's per-call layers:
+    its GraphQL arguments are converted to Python values once per field node and request (the
+    same conversion strawberry makes), then the relation answers. How many fields (idempotent).
+
+    (Fields without arguments are called directly by the fast executor already.)"""
+    count = 0
+    for type_ in schema.type_map.values():
+        for field in getattr(type_, "fields", {}).values() if not type_.name.startswith("__") else ():
+            sfield = (field.extensions or {}).get("strawberry-definition")
+            resolver = getattr(sfield, "base_resolver", None)
+            rel = getattr(getattr(resolver, "wrapped_func", None), "relation", None)
+            if rel is None or sfield is None or not sfield.arguments or getattr(field.resolve, "relation", None) is rel:
+                continue
+            field.resolve = rel.graphql_resolver(schema)
+            count += 1
+    return count
 
 
 # --- look-ups over loaded tables (no types: records in, records out) ------------------------
