@@ -27,12 +27,23 @@ import orjson
 from aiocache import RedisCache
 from aiocache.serializers import NullSerializer
 from redis.asyncio import BlockingConnectionPool
-from redis.exceptions import RedisError
 
 from gateway import clock, metrics
 from gateway.resources.keys import ResourceKey
 from gateway.resources.normalise import normalise
 from gateway.resources.redis_conn import tls_options
+from gateway.resources.redis_values import (
+    ACQUIRE,
+    COMPRESS_OVER,
+    FAILURES,
+    GET_IF_CHANGED,
+    HELD_CAP,
+    RAW,
+    RELEASE,
+    STAMP_LEN,
+    ZLIB,
+    LoopHeld,
+)
 from gateway.resources.seal import CacheSeal, SealError
 from gateway.resources.table import Table
 from gateway.resources.tenant import Tenant
@@ -175,81 +186,7 @@ class MemoryResourceCache:
         self._entries.clear()
 
 
-# --- Redis -----------------------------------------------------------------------
-
-#: Values: STAMP_LEN bytes of random stamp, one format byte, then the payload.
-STAMP_LEN = 16
-RAW, ZLIB = b"j", b"z"
-#: Payloads larger than this are zlib-compressed (level 1: ~20x smaller rosters for ~1 ms).
-COMPRESS_OVER = 16 * 1024
-
-#: Answers the value only when its stamp differs from the one this process already holds
-#: normalised (ARGV[1]); otherwise just the stamp. One round trip, no large transfer on a hot hit.
-_GET_IF_CHANGED = f"""
-local head = redis.call('GETRANGE', KEYS[1], 0, {STAMP_LEN - 1})
-if head == '' then return false end
-if head == ARGV[1] then return head end
-return redis.call('GET', KEYS[1])
-"""
-
-#: Takes the walk lock when it is free or its holder's expiry instant (after the last ':' of
-#: the value, wall seconds by the holder's ``gateway.clock``) is past by the caller's clock
-#: (ARGV[3]). Redis's PX only reclaims a forgotten lock; the decision is the gateway's clock's.
-_ACQUIRE = """
-local held = redis.call('GET', KEYS[1])
-if held then
-  local expires = tonumber(string.match(held, ':([^:]+)$'))
-  if expires == nil or expires > tonumber(ARGV[3]) then return 0 end
-end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
-"""
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-_FAILURES = (RedisError, OSError, TimeoutError, asyncio.TimeoutError)
-
-#: A Redis call whose window this process's own event loop was held for half of or more
-#: (other requests' synchronous work) gets a new window instead of failing, up to HELD_CAP
-#: windows in all: a missed deadline then says nothing about Redis.
-HELD_CAP = 10
-
-
-class LoopHeld:
-    """Seconds the running event loop could not run a callback due every TICK seconds: how
-    long other work held it. Started by the first call that asks; stopped by ``stop``."""
-
-    TICK = 0.01
-
-    def __init__(self) -> None:
-        self.total = 0.0
-        self._last = 0.0
-        self._handle: asyncio.TimerHandle | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def now(self) -> float:
-        """The total so far, counting a stretch still under way."""
-        loop = asyncio.get_running_loop()
-        if self._handle is None or self._loop is not loop:  # first use, or a new loop
-            self.stop()
-            self._loop, self._last = loop, loop.time()
-            self._handle = loop.call_later(self.TICK, self._tick, loop)
-        return self.total + max(0.0, loop.time() - self._last - self.TICK)
-
-    def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
-        now = loop.time()
-        self.total += max(0.0, now - self._last - self.TICK)
-        self._last = now
-        self._handle = loop.call_later(self.TICK, self._tick, loop)
-
-    def stop(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-
+# --- Redis (its values, scripts and loop watch: redis_values.py) ---------------------------
 
 #: Redis connections one process keeps at most; more concurrent operations wait their turn.
 REDIS_POOL_SIZE = 128
@@ -287,9 +224,9 @@ class RedisResourceCache:
             pool_max_size=REDIS_POOL_SIZE, connection_pool_class=BlockingConnectionPool,
             connection_pool_kwargs=pool_kwargs)
         self._client = self._cache.client
-        self._get_if_changed = self._client.register_script(_GET_IF_CHANGED)
-        self._release = self._client.register_script(_RELEASE)
-        self._acquire = self._client.register_script(_ACQUIRE)
+        self._get_if_changed = self._client.register_script(GET_IF_CHANGED)
+        self._release = self._client.register_script(RELEASE)
+        self._acquire = self._client.register_script(ACQUIRE)
         self.timeout = timeout
         #: Seconds the cache refuses at once after a failure, so no request waits on a dead Redis.
         self.retry_after = retry_after
@@ -338,7 +275,7 @@ class RedisResourceCache:
                     raise TimeoutError("the Redis cache did not answer in time")
                 started, held = now, held_now
             result = task.result()
-        except _FAILURES as exc:
+        except FAILURES as exc:
             self._failed(exc)
             raise CacheUnavailable("the Redis cache did not answer") from exc
         finally:
@@ -366,7 +303,7 @@ class RedisResourceCache:
         """A real round trip (even while backing off); False while Redis does not answer."""
         try:
             await asyncio.wait_for(self._client.ping(), self.timeout)
-        except _FAILURES as exc:
+        except FAILURES as exc:
             self._failed(exc)
             return False
         self._recovered()
