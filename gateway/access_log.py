@@ -68,11 +68,12 @@ def student_ids(parent: Any, found: Any) -> list[Any]:
 
 def lines(request_id: str, tenants_touched: Iterable[tuple[Any, Touched]]) -> list[dict[str, Any]]:
     """The records of one request: one per school whose sensitive data it read."""
+    read = [(tenant, touched) for tenant, touched in tenants_touched if touched]
+    if not read:
+        return []  # the common case: nothing sensitive, no clock, no line
     at = clock.utcnow().isoformat(timespec="milliseconds")
     out = []
-    for tenant, touched in tenants_touched:
-        if not touched:
-            continue
+    for tenant, touched in read:
         students = set().union(*touched.by_category.values())
         out.append({"type": "access", "at": at, "request_id": request_id,
                     "caller": tenant.caller or "server", "school": tenant.school_code or tenant.id,

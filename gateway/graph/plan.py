@@ -87,16 +87,20 @@ class Scope:
         return getattr(graphql_schema, "_strawberry_schema", None)
 
 
+def resolver_function(field_def: Any) -> Any:
+    """The function a strawberry-built graphql-core field resolves with (None: a plain
+    attribute); what declarations hang on it (a plan, a relation, a category) is read here."""
+    sfield = (field_def.extensions or {}).get("strawberry-definition")
+    resolver = getattr(sfield, "base_resolver", None)
+    return None if resolver is None else resolver.wrapped_func
+
+
 def field_plan(field_def: Any) -> FieldPlan | None:
     """The FieldPlan of a graphql-core field built by strawberry (None for plain fields)."""
     cached = field_def.extensions.get("go4graph-plan", False)
     if cached is not False:
         return cached  # type: ignore[no-any-return]
-    plan = None
-    sfield = field_def.extensions.get("strawberry-definition")
-    resolver = getattr(sfield, "base_resolver", None)
-    if resolver is not None:
-        plan = getattr(resolver.wrapped_func, PLAN_ATTR, None)
+    plan = getattr(resolver_function(field_def), PLAN_ATTR, None)
     field_def.extensions["go4graph-plan"] = plan
     return plan
 

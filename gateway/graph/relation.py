@@ -37,11 +37,10 @@ from gateway import access_log
 from gateway.categories import Category
 from gateway.graph import scopes
 from gateway.graph.keys import KeyList, PerParent, Reads, SchoolRoute, YearRoute
-from gateway.graph.plan import PLAN_ATTR, FieldPlan, Scope
+from gateway.graph.plan import PLAN_ATTR, FieldPlan, Scope, resolver_function
 from gateway.graph.row import Row
 from gateway.resources.keys import ResourceKey
 from gateway.resources.memo import Resources
-from gateway.resources.table import Table
 
 _RESERVED = ("info", "scope")
 _MISSING = object()
@@ -188,6 +187,7 @@ class Relation:
         strawberry_schema = schema._strawberry_schema
         registry, config = strawberry_schema.schema_converter.scalar_registry, strawberry_schema.config
         arguments = self.field.arguments
+        mutable = self.wants_scope or self.wants_info
 
         def resolve(source: Any, info: Any, **args: Any) -> Any:
             converted = info.context.arguments
@@ -196,7 +196,9 @@ class Relation:
             if kwargs is None:
                 kwargs = converted[memo] = convert_arguments(args, arguments, scalar_registry=registry,
                                                              config=config)
-            return self.resolve(source, info, dict(kwargs))
+            # resolve() adds the scope or info to the arguments of a function that asks for them,
+            # per object: those get their own copy; the others share the converted arguments.
+            return self.resolve(source, info, dict(kwargs) if mutable else kwargs)
 
         resolve.relation = self  # type: ignore[attr-defined]
         return resolve
@@ -246,14 +248,10 @@ class Relation:
             # The common case, on the hot path: routes keyed by the year or named by the parent,
             # no check, no categories to enforce: its keys are loaded (the plan did it) -> the value.
             one = self._one
-            if one is not None:
-                loaded = res.has(one(parent.year))
-            else:
-                has = res.has
-                loaded = all(has(key) for key in self.parent_keys(parent))
-            if loaded:
+            keys = None if one is not None else self.parent_keys(parent)
+            if res.has(one(parent.year)) if keys is None else all(res.has(key) for key in keys):
                 if self.sensitive:
-                    return self.answer(parent, kwargs, self.parent_keys(parent))
+                    return self.answer(parent, kwargs, keys or self.parent_keys(parent))
                 if not _by_record(type(parent)):
                     return self.value(parent, kwargs)
                 # The same record (a group under each of its students) answers once.
@@ -330,10 +328,8 @@ def install(schema: Any) -> int:
     count = 0
     for type_ in schema.type_map.values():
         for field in getattr(type_, "fields", {}).values() if not type_.name.startswith("__") else ():
-            sfield = (field.extensions or {}).get("strawberry-definition")
-            resolver = getattr(sfield, "base_resolver", None)
-            rel = getattr(getattr(resolver, "wrapped_func", None), "relation", None)
-            if rel is None or sfield is None or not sfield.arguments or getattr(field.resolve, "relation", None) is rel:
+            rel = getattr(resolver_function(field), "relation", None)
+            if rel is None or not field.args or getattr(field.resolve, "relation", None) is rel:
                 continue
             field.resolve = rel.graphql_resolver(schema)
             count += 1
@@ -345,9 +341,6 @@ def install(schema: Any) -> int:
 # names the field's type, and the relation makes the objects.
 
 Record = Any
-
-def table(res: Resources, key: ResourceKey) -> Table:
-    return res.get(key)
 
 
 def row_by(res: Resources, key: ResourceKey, value: Any, field: str = "id") -> Record:

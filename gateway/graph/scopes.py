@@ -25,7 +25,6 @@ from graphql import (
     FieldNode,
     GraphQLObjectType,
     GraphQLSchema,
-    OperationDefinitionNode,
     TypeInfo,
     TypeInfoVisitor,
     get_named_type,
@@ -37,6 +36,7 @@ from strawberry.schema_directive import Location
 
 from gateway.categories import ALL, ROUTE_CATEGORY, Category
 from gateway.graph.errors import GatewayError
+from gateway.graph.plan import resolver_function
 
 #: The GraphQL schema extension key a field's categories are kept under once computed.
 KEY = "go4graph-categories"
@@ -80,9 +80,7 @@ def of_keys(keys: Iterable[Any]) -> Categories:
 # --- the category of every field of a schema ---------------------------------------------------
 
 def _declared(field: Any) -> Categories | None:
-    sfield = field.extensions.get("strawberry-definition") if field.extensions else None
-    resolver = getattr(sfield, "base_resolver", None)
-    func = getattr(resolver, "wrapped_func", None)
+    func = resolver_function(field)
     rel = getattr(func, "relation", None)
     if rel is not None:
         return rel.categories  # type: ignore[no-any-return]
@@ -103,7 +101,7 @@ def compute(schema: GraphQLSchema) -> dict[tuple[str, str], Categories]:
                 continue
             declared[(type_.name, name)] = cats
             target = get_named_type(field.type)
-            if isinstance(target, GraphQLObjectType) and _relation_of(field):
+            if isinstance(target, GraphQLObjectType) and hasattr(resolver_function(field), "relation"):
                 leads_to.setdefault(target.name, set()).update(cats)
     out: dict[tuple[str, str], Categories] = {}
     for type_ in types:
@@ -113,12 +111,6 @@ def compute(schema: GraphQLSchema) -> dict[tuple[str, str], Categories]:
             out[(type_.name, name)] = cats
             field.extensions = {**(field.extensions or {}), KEY: cats}
     return out
-
-
-def _relation_of(field: Any) -> bool:
-    sfield = field.extensions.get("strawberry-definition") if field.extensions else None
-    resolver = getattr(sfield, "base_resolver", None)
-    return getattr(getattr(resolver, "wrapped_func", None), "relation", None) is not None
 
 
 def of_field(field: Any) -> Categories:
@@ -183,11 +175,6 @@ def refusal(schema: GraphQLSchema, document: DocumentNode, allowed: Categories |
                          f"categories {', '.join(names(missing))}")
         return error
     return None
-
-
-def operations(document: DocumentNode) -> list[str]:
-    return [d.name.value for d in document.definitions
-            if isinstance(d, OperationDefinitionNode) and d.name is not None]
 
 
 # --- in the contract -----------------------------------------------------------------------------
