@@ -10,7 +10,8 @@ that is not direct, has arguments, streams or defers.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import dataclasses
+from collections.abc import Awaitable, Callable, Hashable
 from types import CoroutineType, GeneratorType
 from typing import Any, NoReturn, Protocol, TypeGuard
 
@@ -27,6 +28,8 @@ from graphql import (
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList
 from graphql.pyutils import Undefined
 from graphql.pyutils import is_awaitable as default_is_awaitable
+
+from gateway.graph.row import Row
 
 #: The field extension holding a field's direct resolver (set by ``fast.install``).
 DIRECT = "go4graph-direct"
@@ -72,6 +75,65 @@ def awaitable_met(value: Any) -> NoReturn:
     if close is not None and type(value) is CoroutineType:
         close()  # never started: dropped without a "never awaited" warning
     raise Abandon
+
+
+_IDENTITY: dict[type, Callable[[Any], Hashable] | None] = {}
+#: Private values compared by value; any other (an owner object, a dict) by identity (it is
+#: kept alive with the answer, so its id is not reused).
+_VALUES = frozenset({str, int, bool, type(None)})
+
+
+def identity(kind: type) -> Callable[[Any], Hashable] | None:
+    """How to tell two values of ``kind`` that answer every direct field alike, or None.
+
+    A :class:`Row` is its record, its year, its school's resources and the private values its
+    class adds (a grade type's year group): its direct fields read nothing else (a field that
+    would read more takes arguments or the info, and then has no builder). Remembered per type."""
+    if kind in _IDENTITY:
+        return _IDENTITY[kind]
+    ident: Callable[[Any], Hashable] | None = None
+    if isinstance(kind, type) and issubclass(kind, Row) and dataclasses.is_dataclass(kind):
+        extra = tuple(f.name for f in dataclasses.fields(kind)
+                      if f.init and f.name not in ("raw", "year", "res"))
+        if not extra:
+            def ident(v: Any) -> Hashable:
+                return (id(v.raw), v.year, id(v.res))
+        else:
+            def ident(v: Any) -> Hashable:
+                return (id(v.raw), v.year, id(v.res),
+                        *[x if type(x) in _VALUES else id(x) for x in map(v.__dict__.get, extra)])
+    _IDENTITY[kind] = ident
+    return ident
+
+
+#: A builder keeps the answers of the records it built (see ``make``) while at least one in
+#: ``MEMO_RATIO`` of the first ``MEMO_TRIAL`` values was met before; else it stops asking.
+MEMO_TRIAL = 256
+MEMO_RATIO = 8
+#: Fields (leaves and objects, at every depth) a selection must have to be kept by record.
+MEMO_SIZE = 3
+
+
+def _size(grouped: Any) -> int:
+    """The fields of a selection, nested ones included (fragments on other types counted too)."""
+    total = 0
+    for fields in grouped.values():
+        total += 1
+        for details in fields:
+            selections = details.node.selection_set
+            if selections is not None:
+                total += _count(selections)
+    return total
+
+
+def _count(selection_set: Any) -> int:
+    total = 0
+    for node in selection_set.selections:
+        total += 1
+        inner = getattr(node, "selection_set", None)
+        if inner is not None:
+            total += _count(inner)
+    return total
 
 
 def make(executor: Selections, return_type: GraphQLOutputType,
@@ -147,15 +209,37 @@ def make(executor: Selections, return_type: GraphQLOutputType,
         specs.append((name, direct, child, leaf is GraphQLString or leaf is GraphQLID, nullable))
 
     awaitable_types = _AWAITABLE
+    # Answers by record, for the records a request meets again and again (the subject of every
+    # grade, the type of every behaviour event, a student's groups in a roster): the same record
+    # answers the same selection alike, so it is built once. The answer holds the record, so its
+    # id is not reused while kept; an abandoned value is never kept. ``tally``: [asked, found].
+    # A selection of one or two leaves costs less to build than to look up: not kept.
+    kept: dict[Hashable, tuple[Any, dict[str, Any]]] = {}
+    tally = [0 if _size(collected.grouped_field_set) >= MEMO_SIZE else -1, 0]
 
     def build_object(value: Any) -> Any:
         if value is None:
             if non_null:
                 raise Abandon
             return None
-        known = awaitable_types.get(type(value))  # is_awaitable's answer, without the call
+        kind = type(value)
+        known = awaitable_types.get(kind)  # is_awaitable's answer, without the call
         if known or (known is None and is_awaitable(value)):
             awaitable_met(value)
+        key = None
+        if tally[0] >= 0:
+            ident = _IDENTITY[kind] if kind in _IDENTITY else identity(kind)
+            if ident is not None:
+                key = ident(value)
+                found_before = kept.get(key)
+                tally[0] += 1
+                if found_before is not None:
+                    tally[1] += 1
+                    return found_before[1]
+                if tally[0] == MEMO_TRIAL and tally[1] * MEMO_RATIO < MEMO_TRIAL:
+                    tally[0] = -1  # records are not met again here: stop keeping them
+                    kept.clear()
+                    key = None
         out: dict[str, Any] = {}
         # The child's own answer, without calling it, for the commonest values (build_leaf's
         # first two cases); anything else goes to the child, which meets an awaitable itself.
@@ -172,5 +256,7 @@ def make(executor: Selections, return_type: GraphQLOutputType,
                 out[name] = found
                 continue
             out[name] = child(found)
+        if key is not None:
+            kept[key] = (value, out)
         return out
     return build_object

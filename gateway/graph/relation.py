@@ -40,7 +40,7 @@ from gateway.graph.keys import KeyList, PerParent, Reads, SchoolRoute, YearRoute
 from gateway.graph.plan import PLAN_ATTR, FieldPlan, Scope, resolver_function
 from gateway.graph.row import Row
 from gateway.resources.keys import ResourceKey
-from gateway.resources.memo import Resources
+from gateway.resources.memo import NotLoaded, Resources
 
 _RESERVED = ("info", "scope")
 _MISSING = object()
@@ -55,6 +55,10 @@ def _by_record(kind: type) -> bool:
         plain = _PLAIN[kind] = issubclass(kind, Row) and all(
             f.name in ("raw", "year", "res") or not f.init for f in dataclasses.fields(kind))
     return plain
+#: A relation keeps asking its per-record memo while at least one in ``MEMO_RATIO`` of its
+#: values was there, judged after ``MEMO_TRIAL`` values (process-wide).
+MEMO_TRIAL = 1024
+MEMO_RATIO = 8
 #: The arguments of a field that has none (shared: the resolver's direct path never adds any).
 _NO_ARGUMENTS: dict[str, Any] = {}
 
@@ -88,6 +92,8 @@ class Relation:
         self.wants_info = "info" in params
         self.wants_scope = "scope" in params
         self._target: Any = False
+        #: [values asked of the per-record memo, values it had]; asked < 0: memo off for good.
+        self.tally = [0, 0]
 
     # --- keys ----------------------------------------------------------------------------
 
@@ -159,7 +165,10 @@ class Relation:
         return self._target  # type: ignore[no-any-return]
 
     def value(self, parent: Any, kwargs: dict[str, Any]) -> Any:
-        found = self.fn(parent, **kwargs) if kwargs else self.fn(parent)
+        return self.wrap(parent, self.fn(parent, **kwargs) if kwargs else self.fn(parent))
+
+    def wrap(self, parent: Any, found: Any) -> Any:
+        """The function's answer with its records made objects of the field's type."""
         target = self._target
         if target is False:
             target = self.target()
@@ -242,6 +251,54 @@ class Relation:
 
     # --- the resolver --------------------------------------------------------------------
 
+    def plain_resolver(self) -> Callable[[Any], Any]:
+        """The resolver of a field without arguments, info or scope (the fast executor calls it
+        with the parent alone, for every object of a list).
+
+        On the direct path (``_direct``, nothing sensitive, no categories to enforce) the
+        function is simply called: its reads are loaded (the plan did it), and if one is not,
+        the look-up raises ``NotLoaded`` and the field takes the usual way, which loads it
+        (counted as unplanned). A resource that failed raises its error either way."""
+        resolve, fn, wrap, remembered, plain = self.resolve, self.fn, self.wrap, self.remembered, _PLAIN
+        if not self._direct or self.sensitive:
+            def resolver(parent: Any) -> Any:
+                return resolve(parent, None, _NO_ARGUMENTS)
+            return resolver
+
+        def direct(parent: Any) -> Any:
+            if parent.res.allowed is not None:
+                return resolve(parent, None, _NO_ARGUMENTS)
+            try:
+                if self.tally[0] >= 0 and plain.get(type(parent)) is not False:
+                    return remembered(parent, _NO_ARGUMENTS)
+                return wrap(parent, fn(parent))
+            except NotLoaded:
+                return resolve(parent, None, _NO_ARGUMENTS)
+        return direct
+
+    def remembered(self, parent: Any, kwargs: dict[str, Any]) -> Any:
+        """The value, worked out once per record and request for a plain record met again (the
+        same group under every one of its students). Relations whose records are not met
+        again (``MEMO_TRIAL``, ``tally``) stop asking the memo."""
+        kind = type(parent)
+        plain = _PLAIN.get(kind)
+        if plain is None:
+            plain = _by_record(kind)
+        if not plain:
+            return self.value(parent, kwargs)
+        tally = self.tally
+        answers = parent.res.answers
+        memo = (self, id(parent.raw), parent.year)
+        found = answers.get(memo, _MISSING)
+        tally[0] += 1
+        if found is _MISSING:
+            found = answers[memo] = self.value(parent, kwargs)
+            if tally[0] >= MEMO_TRIAL and tally[1] * MEMO_RATIO < tally[0]:
+                tally[0] = -1
+        else:
+            tally[1] += 1
+        return found
+
     def resolve(self, parent: Any, info: Any, kwargs: dict[str, Any]) -> Any:
         res: Resources = parent.res
         if self._direct and res.allowed is None:
@@ -252,14 +309,9 @@ class Relation:
             if res.has(one(parent.year)) if keys is None else all(res.has(key) for key in keys):
                 if self.sensitive:
                     return self.answer(parent, kwargs, keys or self.parent_keys(parent))
-                if not _by_record(type(parent)):
+                if self.tally[0] < 0:
                     return self.value(parent, kwargs)
-                # The same record (a group under each of its students) answers once.
-                memo = (self, id(parent.raw), parent.year)
-                found = res.answers.get(memo, _MISSING)
-                if found is _MISSING:
-                    found = res.answers[memo] = self.value(parent, kwargs)
-                return found
+                return self.remembered(parent, kwargs)
         scope = Scope(None if info is None else info.context, res, parent.year, info=info)
         if self.wants_scope:
             kwargs["scope"] = scope
@@ -297,8 +349,7 @@ def relation(*reads: Reads, description: str, check: Callable[..., None] | None 
         if len(params) == 1 and not (rel.wants_info or rel.wants_scope):
             # No arguments and no info: a plain one-argument resolver, which the fast executor
             # calls directly (graph/fast.py); its reads then need no request context.
-            def resolver(self: Any) -> Any:
-                return rel.resolve(self, None, _NO_ARGUMENTS)
+            resolver = rel.plain_resolver()
             resolver.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
         else:
             def resolver(self: Any, info: Any, **kwargs: Any) -> Any:
