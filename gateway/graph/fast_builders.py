@@ -5,7 +5,7 @@ A builder is made once per selection (a type and its field list) by ``make``, fo
 as graphql-core coerces them. It raises ``Abandon`` at anything only graphql-core's own
 completion reports right (an error, a null in a non-null field, an awaitable); the executor
 then completes that value the usual way. ``make`` answers None for a selection with a field
-that is not direct, has arguments, streams or defers.
+that is not direct (nor bound, for a field with arguments: ``BIND``), streams or defers.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from types import CoroutineType, GeneratorType
 from typing import Any, NoReturn, Protocol, TypeGuard
 
 from graphql import (
+    GraphQLField,
     GraphQLID,
     GraphQLList,
     GraphQLNonNull,
@@ -26,6 +27,7 @@ from graphql import (
     is_leaf_type,
 )
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList
+from graphql.execution.values import get_argument_values
 from graphql.pyutils import Undefined
 from graphql.pyutils import is_awaitable as default_is_awaitable
 
@@ -33,6 +35,10 @@ from gateway.graph.row import Row
 
 #: The field extension holding a field's direct resolver (set by ``fast.install``).
 DIRECT = "go4graph-direct"
+#: The field extension of a field with arguments that can be resolved with the parent alone
+#: once its arguments are known: ``bind(arguments, context) -> resolver or None`` (set by
+#: ``relation.install``), so a selection with such a field still has a builder.
+BIND = "go4graph-bind"
 
 #: A builder: completes one value of a selection (nested dicts and lists) in one call.
 Builder = Callable[[Any], Any]
@@ -53,6 +59,12 @@ class Selections(Protocol):
 
     def collect_subfields(self, return_type: GraphQLObjectType,
                           field_details_list: FieldDetailsList) -> CollectedFields: ...
+
+    @property
+    def variable_values(self) -> Any: ...
+
+    @property
+    def context_value(self) -> Any: ...
 
 
 _AWAITABLE: dict[type, bool] = {}
@@ -77,6 +89,22 @@ def awaitable_met(value: Any) -> NoReturn:
     raise Abandon
 
 
+def _bound(executor: Selections, field_def: GraphQLField, fields: FieldDetailsList) -> Callable[[Any], Any] | None:
+    """The one-argument resolver of a field with arguments, for this field node: its
+    ``BIND`` extension given the arguments' values (read once, as graphql-core reads them), or
+    None (no extension, fragment arguments, or arguments graphql-core would refuse: the usual
+    way then reports that)."""
+    bind = field_def.extensions.get(BIND)
+    first = fields[0]
+    if bind is None or first.fragment_variable_values is not None:
+        return None
+    try:
+        args = get_argument_values(field_def, first.node, executor.variable_values)
+    except Exception:  # noqa: BLE001  (reported by graphql-core's own path, at the field)
+        return None
+    return bind(args, executor.context_value)  # type: ignore[no-any-return]
+
+
 _IDENTITY: dict[type, Callable[[Any], Hashable] | None] = {}
 #: Private values compared by value; any other (an owner object, a dict) by identity (it is
 #: kept alive with the answer, so its id is not reused).
@@ -88,7 +116,8 @@ def identity(kind: type) -> Callable[[Any], Hashable] | None:
 
     A :class:`Row` is its record, its year, its school's resources and the private values its
     class adds (a grade type's year group): its direct fields read nothing else (a field that
-    would read more takes arguments or the info, and then has no builder). Remembered per type."""
+    would read more takes the info, and then has no builder; a field's arguments are the same
+    for every value of one builder). Remembered per type."""
     if kind in _IDENTITY:
         return _IDENTITY[kind]
     ident: Callable[[Any], Hashable] | None = None
@@ -195,9 +224,10 @@ def make(executor: Selections, return_type: GraphQLOutputType,
             specs.append((name, None, lambda _value: type_name, False, False))
             continue
         field_def = executor.schema.get_field(inner, node.name.value)
-        if field_def is None or node.arguments or not field_def.extensions:
+        if field_def is None or not field_def.extensions:
             return None
-        direct = field_def.extensions.get(DIRECT)
+        direct = (field_def.extensions.get(DIRECT) if not node.arguments
+                  else _bound(executor, field_def, child_fields))
         if direct is None:
             return None
         child = executor.builder_for(field_def.type, child_fields)

@@ -36,6 +36,7 @@ from strawberry.types.lazy_type import LazyType
 from gateway import access_log
 from gateway.categories import Category
 from gateway.graph import scopes
+from gateway.graph.fast_builders import BIND
 from gateway.graph.keys import KeyList, PerParent, Reads, SchoolRoute, YearRoute
 from gateway.graph.plan import PLAN_ATTR, FieldPlan, Scope, resolver_function
 from gateway.graph.row import Row
@@ -212,6 +213,28 @@ class Relation:
         resolve.relation = self  # type: ignore[attr-defined]
         return resolve
 
+    def binder(self, schema: Any) -> Callable[[dict[str, Any], Any], Callable[[Any], Any] | None] | None:
+        """For the fast executor's builders (``fast_builders.BIND``): given one field node's
+        GraphQL arguments and the request context, the resolver of this field with the parent
+        alone; None for a field whose function asks for the info."""
+        if self.wants_info:
+            return None
+        strawberry_schema = schema._strawberry_schema
+        registry, config = strawberry_schema.schema_converter.scalar_registry, strawberry_schema.config
+        arguments, resolve, scoped = self.field.arguments, self.resolve, self.wants_scope
+
+        def bind(args: dict[str, Any], context: Any) -> Callable[[Any], Any] | None:
+            try:
+                kwargs = convert_arguments(args, arguments, scalar_registry=registry, config=config)
+            except Exception:  # noqa: BLE001  (the usual way reports it, at the field)
+                return None
+
+            def resolver(parent: Any) -> Any:
+                # resolve() adds the scope to the arguments of a function that asks for it.
+                return resolve(parent, None, dict(kwargs) if scoped else kwargs, context)
+            return resolver
+        return bind
+
     # --- the planner's entry -------------------------------------------------------------
 
     def _kwargs(self, scope: Scope, args: dict[str, Any]) -> dict[str, Any]:
@@ -299,7 +322,9 @@ class Relation:
             tally[1] += 1
         return found
 
-    def resolve(self, parent: Any, info: Any, kwargs: dict[str, Any]) -> Any:
+    def resolve(self, parent: Any, info: Any, kwargs: dict[str, Any], context: Any = None) -> Any:
+        """The field's value for ``parent`` (an awaitable when its keys are not loaded yet);
+        ``context``: the request's, when there is no ``info`` (a builder's call)."""
         res: Resources = parent.res
         if self._direct and res.allowed is None:
             # The common case, on the hot path: routes keyed by the year or named by the parent,
@@ -312,7 +337,7 @@ class Relation:
                 if self.tally[0] < 0:
                     return self.value(parent, kwargs)
                 return self.remembered(parent, kwargs)
-        scope = Scope(None if info is None else info.context, res, parent.year, info=info)
+        scope = Scope(context if info is None else info.context, res, parent.year, info=info)
         if self.wants_scope:
             kwargs["scope"] = scope
         if self.wants_info:
@@ -373,7 +398,8 @@ def relation(*reads: Reads, description: str, check: Callable[..., None] | None 
 def install(schema: Any) -> int:
     """Resolve every relation field that takes arguments without strawberry's per-call layers:
     its GraphQL arguments are converted to Python values once per field node and request (the
-    same conversion strawberry makes), then the relation answers. How many fields (idempotent).
+    same conversion strawberry makes), then the relation answers; and let the fast executor's
+    builders resolve it too (``BIND``). How many fields (idempotent).
 
     (Fields without arguments are called directly by the fast executor already.)"""
     count = 0
@@ -383,6 +409,9 @@ def install(schema: Any) -> int:
             if rel is None or not field.args or getattr(field.resolve, "relation", None) is rel:
                 continue
             field.resolve = rel.graphql_resolver(schema)
+            bind = rel.binder(schema)
+            if bind is not None:
+                field.extensions = {**(field.extensions or {}), BIND: bind}
             count += 1
     return count
 
