@@ -263,9 +263,12 @@ class Relation:
 
     def expand(self, scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[Any]:
         kwargs = self._kwargs(scope, args)
+        # A field without arguments keeps what it found for each plain record in the request's
+        # memo: its resolver, asked next for the same records, answers from there.
+        value = self.remembered if not kwargs and self.tally[0] >= 0 and not self.sensitive else self.value
         out: list[Any] = []
         for parent in parents:
-            found = self.value(parent, kwargs)
+            found = value(parent, kwargs)
             if isinstance(found, list):
                 out.extend(found)
             elif found is not None:
@@ -278,12 +281,14 @@ class Relation:
         """The resolver of a field without arguments, info or scope (the fast executor calls it
         with the parent alone, for every object of a list).
 
-        On the direct path (``_direct``, nothing sensitive, no categories to enforce) the
-        function is simply called: its reads are loaded (the plan did it), and if one is not,
-        the look-up raises ``NotLoaded`` and the field takes the usual way, which loads it
-        (counted as unplanned). A resource that failed raises its error either way."""
+        With nothing to check, nothing sensitive and no categories to enforce, the function is
+        simply called: its reads are loaded (the plan did it), and if one is not, the look-up
+        raises ``NotLoaded`` and the field takes the usual way, which works out its keys and
+        loads them (counted as unplanned). A resource that failed raises its error either way.
+        A plain record's value may be in the request's memo already (the plan's expansion
+        put it there)."""
         resolve, fn, wrap, remembered, plain = self.resolve, self.fn, self.wrap, self.remembered, _PLAIN
-        if not self._direct or self.sensitive:
+        if self.check is not None or self.sensitive:
             def resolver(parent: Any) -> Any:
                 return resolve(parent, None, _NO_ARGUMENTS)
             return resolver
