@@ -114,12 +114,30 @@ class Markslot(Row, id="The unique identifier for the markslot (assessment)."):
     marks_connection: Connection[Mark] = connection(marks)
 
 
-@strawberry.type(description="The mark a student achieved for one markslot (GET Marks)." + MARKS_CLAIM)
-class Mark(Row):
-    PLAN_FIELDS = ("markslot_id", "student_id")
+@strawberry.type
+class MarkbookResult(Row):
+    """A student's result for one part of a markbook: a markslot's mark, a marksheet's grade.
 
-    # Links are declared as annotated fields, so that the schema keeps the class's field order.
-    markslot: Markslot = relation(keys.MARKBOOKS, description="The markslot (assessment) the mark is for." + MARKBOOK_CLAIM)(_markslot)
+    ``part=`` names the part ("markslot" or "marksheet"): the type's first field is the link to
+    it (the record's ``<part>_id``, described by ``link=``), and the planner knows a result by
+    its part and its student."""
+
+    def __init_subclass__(cls, part: str = "", link: str = "", **kwargs: Any) -> None:
+        cls.PLAN_FIELDS = (f"{part}_id", "student_id")
+        super().__init_subclass__(**kwargs)
+        type_name, find = _PARTS[part]
+        setattr(cls, part, relation(keys.MARKBOOKS, description=link + MARKBOOK_CLAIM)(find))
+        # Before the class body's fields, so that the link stays the first field in the schema.
+        cls.__annotations__ = {part: type_name, **cls.__dict__.get("__annotations__", {})}
+
+
+#: A part's type (the link's annotation) and how a result finds its part.
+_PARTS: dict[str, tuple[str, Callable[[Row], Any]]] = {
+    "markslot": ("Markslot", _markslot), "marksheet": ("Marksheet", _marksheet)}
+
+
+@strawberry.type(description="The mark a student achieved for one markslot (GET Marks)." + MARKS_CLAIM)
+class Mark(MarkbookResult, part="markslot", link="The markslot (assessment) the mark is for."):
     student: StudentRef | None = student_link("The student awarded the mark; null when GET Students does not list them.")
     grade: str | None = column("grade", "The grade awarded.")
     alias: str | None = column("alias", "School name of the grade.")
@@ -127,10 +145,7 @@ class Mark(Row):
 
 
 @strawberry.type(description="The grade a student achieved for one marksheet (GET Marksheets)." + SHEET_GRADES_CLAIM)
-class MarksheetGrade(Row):
-    PLAN_FIELDS = ("marksheet_id", "student_id")
-
-    marksheet: Marksheet = relation(keys.MARKBOOKS, description="The marksheet the grade is for." + MARKBOOK_CLAIM)(_marksheet)
+class MarksheetGrade(MarkbookResult, part="marksheet", link="The marksheet the grade is for."):
     student: StudentRef | None = student_link("The student awarded the grade; null when GET Students does not list them.")
     grade: str | None = column("grade", "Name of the grade recorded.")
     alias: str | None = column("alias", "School name of the grade.")

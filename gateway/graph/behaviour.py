@@ -21,7 +21,7 @@ from gateway.graph.base import to_datetime, to_text
 from gateway.graph.connections import Connection, connection
 from gateway.graph.plan import Scope
 from gateway.graph.relation import Record, all_rows, relation, row_by, rows_by, rows_where
-from gateway.graph.row import Row, YearScoped, column
+from gateway.graph.row import Row, YearScoped, column, columns
 from gateway.resources.keys import ResourceKey
 from gateway.resources.memo import Resources
 
@@ -92,10 +92,6 @@ def _students(self: Row) -> list[StudentRef]:
     return rows_by(self.res, keys.STUDENTS(self.year), self.raw.get("student_ids") or ())
 
 
-def _text(key: str, description: str) -> Any:
-    return column(key, description, convert=to_text)
-
-
 def _flag(key: str, description: str) -> Any:
     return column(key, description, convert=scheme.flag)
 
@@ -111,12 +107,14 @@ class BehaviourEvent(Row, id="The unique identifier for the behaviour event."):
     students: list[StudentRef] = _students
     closed: bool = _flag("closed", "Flag to determine whether the event is closed.")
     cancelled: bool = _flag("cancelled", "Flag to determine whether the event has been cancelled.")
-    room_name: str | None = _text("room_name", "The room where the event took place.")
-    group_name: str | None = _text("group_name", "The group name logged against the event.")
-    subject_code: str | None = _text("subject_code", "The subject code logged against the event.")
-    year_group: str | None = _text("year_group", "The year group logged against the event.")
-    home_notes: str | None = _text("home_notes", "Home notes logged against the event.")
-    school_notes: str | None = _text("school_notes", "School notes logged against the event.")
+    COLUMNS = columns("""
+        room_name     The room where the event took place.
+        group_name    The group name logged against the event.
+        subject_code  The subject code logged against the event.
+        year_group    The year group logged against the event.
+        home_notes    Home notes logged against the event.
+        school_notes  School notes logged against the event.
+    """, convert=to_text)
     immediate_actions: list[scheme.BehaviourAction] = event_actions(
         keys.IMMEDIATE_ACTIONS, "event_action_ids", "The immediate actions attached to this event (event_action_ids).")
     follow_up_actions: list[scheme.BehaviourAction] = event_actions(

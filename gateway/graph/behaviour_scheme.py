@@ -18,33 +18,10 @@ from gateway.graph.base import to_int, to_text
 from gateway.graph.claims import SCHEME_CLAIM
 from gateway.graph.relation import Record, all_rows, relation, row_by
 from gateway.graph.row import Row, column
-from gateway.graph.unknown import member_or_unknown
+from gateway.graph.unknown import listed_enum, member_or_unknown
 from gateway.resources.memo import Resources
 
 UNKNOWN_NOTE = " UNKNOWN for a value the reference does not list (counted and logged); null when absent."
-
-
-@strawberry.enum(description="The type of a behaviour action.")
-class BehaviourActionType(Enum):
-    STANDARD = strawberry.enum_value("Standard", description="A standard action.")
-    DETENTION = strawberry.enum_value("Detention", description="A detention.")
-    UNKNOWN = strawberry.enum_value("?", description="A type the reference does not list (GO4Schools gave another value).")
-
-
-@strawberry.enum(description="Whether an action of a classification must, should or may be completed.")
-class CompletionType(Enum):
-    MANDATORY = strawberry.enum_value("Mandatory", description="The action must be completed.")
-    RECOMMENDED = strawberry.enum_value("Recommended", description="The action is recommended.")
-    OPTIONAL = strawberry.enum_value("Optional", description="The action is optional.")
-    UNKNOWN = strawberry.enum_value("?", description="A completion type the reference does not list (GO4Schools gave another value).")
-
-
-@strawberry.enum(description="The significance of a behaviour event type.")
-class Significance(Enum):
-    POSITIVE = strawberry.enum_value("Positive", description="Positive behaviour (e.g. an achievement).")
-    NEUTRAL = strawberry.enum_value("Neutral", description="Neither positive nor negative.")
-    NEGATIVE = strawberry.enum_value("Negative", description="Negative behaviour.")
-    UNKNOWN = strawberry.enum_value("?", description="A significance the reference does not list (GO4Schools gave another value).")
 
 
 def flag(value: Any) -> bool:
@@ -54,6 +31,12 @@ def flag(value: Any) -> bool:
 
 
 # --- actions ------------------------------------------------------------------------------------
+
+@listed_enum("The type of a behaviour action.", unknown="A type")
+class BehaviourActionType(Enum):
+    STANDARD = strawberry.enum_value("Standard", description="A standard action.")
+    DETENTION = strawberry.enum_value("Detention", description="A detention.")
+
 
 def _action_type(self: BehaviourAction) -> BehaviourActionType | None:
     return member_or_unknown(BehaviourActionType, self, "type", self.raw.get("type"))
@@ -86,6 +69,13 @@ def actions(res: Resources, year: int, route: keys.YearRoute, ids: Any = None) -
 
 
 # --- classifications -----------------------------------------------------------------------------
+
+@listed_enum("Whether an action of a classification must, should or may be completed.", unknown="A completion type")
+class CompletionType(Enum):
+    MANDATORY = strawberry.enum_value("Mandatory", description="The action must be completed.")
+    RECOMMENDED = strawberry.enum_value("Recommended", description="The action is recommended.")
+    OPTIONAL = strawberry.enum_value("Optional", description="The action is optional.")
+
 
 def _completion_type(self: ClassificationAction) -> CompletionType | None:
     return member_or_unknown(CompletionType, self, "completionType", self.raw.get("completion_type"))
@@ -140,6 +130,13 @@ class BehaviourClassification(Row, id="The unique identifier for the behaviour c
 
 
 # --- event types ---------------------------------------------------------------------------------
+
+@listed_enum("The significance of a behaviour event type.", unknown="A significance")
+class Significance(Enum):
+    POSITIVE = strawberry.enum_value("Positive", description="Positive behaviour (e.g. an achievement).")
+    NEUTRAL = strawberry.enum_value("Neutral", description="Neither positive nor negative.")
+    NEGATIVE = strawberry.enum_value("Negative", description="Negative behaviour.")
+
 
 def event_type_record(res: Resources, year: int, type_id: Any) -> Record:
     """The event type for an upstream id (one with only its id when GET Event Types does not

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from gateway.resources.keys import ResourceKey, key
 
@@ -155,58 +155,51 @@ def _flag_key(route: str, year: int, arg: Any, options: tuple[tuple[str, str], .
 
 
 # --- the routes ----------------------------------------------------------------------------
+# Declared by domain, a kind at a time; each name is its route in capitals (tests/graph/test_keys.py).
+
+_R = TypeVar("_R")
+
+
+def routes(kind: Callable[[str], _R], *names: str) -> tuple[_R, ...]:
+    """One route of ``kind`` for each of ``names``, in order."""
+    return tuple(kind(name) for name in names)
+
 
 SCHOOL = key("school")
 
-STUDENTS = YearRoute("students")
-EDUCATION_DETAILS = YearRoute("education-details")
-PHOTOS = YearRoute("photos")
-MEDICAL_CONDITIONS = YearRoute("medical-conditions")
-PARENTAL_CONTACTS = YearRoute("parental-contacts")
-GENERAL_ATTRIBUTES = YearRoute("general-attributes")
-DEMOGRAPHIC_ATTRIBUTES = YearRoute("demographic-attributes")
-SEND_ATTRIBUTES = YearRoute("send-attributes")
-SENSITIVE_ATTRIBUTES = YearRoute("sensitive-attributes")
-PRIOR_ATTAINMENT = YearRoute("prior-attainment")
-PARENTS = SchoolRoute("parent-accounts")
-STAFF = SchoolRoute("staff-accounts")
+# A student's details and personal data (one resource each per academic year), and the accounts.
+STUDENTS, EDUCATION_DETAILS, PHOTOS, MEDICAL_CONDITIONS, PARENTAL_CONTACTS = routes(
+    YearRoute, "students", "education-details", "photos", "medical-conditions", "parental-contacts")
+GENERAL_ATTRIBUTES, DEMOGRAPHIC_ATTRIBUTES, SEND_ATTRIBUTES, SENSITIVE_ATTRIBUTES, PRIOR_ATTAINMENT = routes(
+    YearRoute, "general-attributes", "demographic-attributes", "send-attributes", "sensitive-attributes",
+    "prior-attainment")
+PARENTS, STAFF = routes(SchoolRoute, "parent-accounts", "staff-accounts")
 
-DEPARTMENTS = YearRoute("departments")
-SUBJECTS = YearRoute("subjects")
-TEACHERS = YearRoute("teachers")
-GROUPS = YearRoute("groups")
-GROUP_STUDENTS = YearRoute("groups-students")
-GROUP_TEACHERS = YearRoute("groups-teachers")
+# Teaching, timetables and markbooks.
+DEPARTMENTS, SUBJECTS, TEACHERS, GROUPS, GROUP_STUDENTS, GROUP_TEACHERS = routes(
+    YearRoute, "departments", "subjects", "teachers", "groups", "groups-students", "groups-teachers")
+TIMETABLES, CALENDAR, CLASSES, STUDENT_CLASSES = routes(
+    YearRoute, "timetables", "calendar", "classes", "student-classes")
+MARKBOOKS, MARKS, MARKSHEET_GRADES = routes(YearRoute, "markbooks", "marks", "marksheet-grades")
 
-TIMETABLES = YearRoute("timetables")
-CALENDAR = YearRoute("calendar")
-CLASSES = YearRoute("classes")
-STUDENT_CLASSES = YearRoute("student-classes")
+# Attainment: one resource per year group.
+GRADE_TYPES, GRADES, EXAM_RESULTS = routes(ArgRoute, "grade-types", "grades", "exam-results")
 
-MARKBOOKS = YearRoute("markbooks")
-MARKS = YearRoute("marks")
-MARKSHEET_GRADES = YearRoute("marksheet-grades")
-
-GRADE_TYPES = ArgRoute("grade-types")      # per year group
-GRADES = ArgRoute("grades")                # per year group
-EXAM_RESULTS = ArgRoute("exam-results")    # per year group
-
+# Reports: the list for the year, and one resource per report id.
 REPORTS = YearRoute("reports")
-REPORT_GRADES = FlaggedArgRoute("report-grades", "applyTakeHomeReportExclusions", True)  # per report id
-REPORT_ATTRIBUTES = ArgRoute("report-attributes")  # per report id
-REPORT_COMMENTS = ArgRoute("report-comments")      # per report id
+REPORT_GRADES = FlaggedArgRoute("report-grades", "applyTakeHomeReportExclusions", True)
+REPORT_ATTRIBUTES, REPORT_COMMENTS = routes(ArgRoute, "report-attributes", "report-comments")
 
-ATTENDANCE_CODES = YearRoute("attendance-codes")
-ATTENDANCE_SUMMARY = YearRoute("attendance-summary")
-SESSION_MARKS = ArgRoute("session-marks")  # per date
-LESSON_MARKS = ArgRoute("lesson-marks")    # per date
+# Attendance: codes and summaries for the year, marks one resource per date.
+ATTENDANCE_CODES, ATTENDANCE_SUMMARY = routes(YearRoute, "attendance-codes", "attendance-summary")
+SESSION_MARKS, LESSON_MARKS = routes(ArgRoute, "session-marks", "lesson-marks")
 
-BEHAVIOUR_EVENTS = ArgRoute("behaviour-events")  # per date
-BEHAVIOUR_EVENT_TYPES = YearRoute("behaviour-event-types")
-BEHAVIOUR_CLASSIFICATIONS = YearRoute("behaviour-classifications")
-IMMEDIATE_ACTIONS = YearRoute("immediate-actions")
-FOLLOW_UP_ACTIONS = YearRoute("follow-up-actions")
+# Behaviour: events one resource per date, the scheme one per year.
+BEHAVIOUR_EVENTS = ArgRoute("behaviour-events")
+BEHAVIOUR_EVENT_TYPES, BEHAVIOUR_CLASSIFICATIONS, IMMEDIATE_ACTIONS, FOLLOW_UP_ACTIONS = routes(
+    YearRoute, "behaviour-event-types", "behaviour-classifications", "immediate-actions", "follow-up-actions")
 
-ASSEMBLY_YEAR_GROUPS = SchoolArgRoute("assembly-year-groups")                 # by year_code filter
-ASSEMBLY_YEAR_GROUP = SchoolArgRoute("assembly-year-group")                   # by Assembly id
-ASSEMBLY_YEAR_GROUP_STUDENTS = SchoolArgRoute("assembly-year-group-students")  # by Assembly id
+# Assembly's year groups, whatever the year: the list by year_code filter, one group and its
+# students by Assembly id.
+ASSEMBLY_YEAR_GROUPS, ASSEMBLY_YEAR_GROUP, ASSEMBLY_YEAR_GROUP_STUDENTS = routes(
+    SchoolArgRoute, "assembly-year-groups", "assembly-year-group", "assembly-year-group-students")

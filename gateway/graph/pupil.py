@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import strawberry
 
@@ -19,11 +19,16 @@ from gateway.resources.keys import ResourceKey
 
 @strawberry.enum(description="The category of a student attribute; each is its own GO4Schools route and permission.")
 class AttributeCategory(Enum):
-    GENERAL = strawberry.enum_value("general", description="Custom and system attributes (GET General Attributes, students.attributes.read).")
-    DEMOGRAPHIC = strawberry.enum_value("demographic", description="Country of birth, home and first language, nationality (students.attributes.demographic.read).")
-    SEND = strawberry.enum_value("send", description="SEN code and status, educational needs, gifted and talented (students.attributes.send.read).")
-    SENSITIVE = strawberry.enum_value("sensitive", description="FSM, EAL, disadvantaged, ethnicity, looked after, pupil premium… (students.attributes.sensitive.read).")
-    PRIOR_ATTAINMENT = strawberry.enum_value("prior-attainment", description="Prior attainment such as KS2 results (GET Prior Attainment, students.prior-attainment.read).")
+    # A category's value is the route it is read from (so the two are said together, once).
+    GENERAL = strawberry.enum_value(keys.GENERAL_ATTRIBUTES, description="Custom and system attributes (GET General Attributes, students.attributes.read).")
+    DEMOGRAPHIC = strawberry.enum_value(keys.DEMOGRAPHIC_ATTRIBUTES, description="Country of birth, home and first language, nationality (students.attributes.demographic.read).")
+    SEND = strawberry.enum_value(keys.SEND_ATTRIBUTES, description="SEN code and status, educational needs, gifted and talented (students.attributes.send.read).")
+    SENSITIVE = strawberry.enum_value(keys.SENSITIVE_ATTRIBUTES, description="FSM, EAL, disadvantaged, ethnicity, looked after, pupil premium… (students.attributes.sensitive.read).")
+    PRIOR_ATTAINMENT = strawberry.enum_value(keys.PRIOR_ATTAINMENT, description="Prior attainment such as KS2 results (GET Prior Attainment, students.prior-attainment.read).")
+
+    @property
+    def route(self) -> keys.YearRoute:
+        return cast(keys.YearRoute, self.value)  # strawberry.enum made each value the route itself
 
 
 def _category(self: AttributeValue) -> AttributeCategory:
@@ -53,13 +58,6 @@ class AttributeValue:
 
 # --- routes and claims ----------------------------------------------------------------------
 
-ATTRIBUTE_ROUTES: dict[AttributeCategory, keys.YearRoute] = {
-    AttributeCategory.GENERAL: keys.GENERAL_ATTRIBUTES,
-    AttributeCategory.DEMOGRAPHIC: keys.DEMOGRAPHIC_ATTRIBUTES,
-    AttributeCategory.SEND: keys.SEND_ATTRIBUTES,
-    AttributeCategory.SENSITIVE: keys.SENSITIVE_ATTRIBUTES,
-    AttributeCategory.PRIOR_ATTAINMENT: keys.PRIOR_ATTAINMENT,
-}
 #: What ``attributes`` without a category reads: the four attribute routes (not prior attainment).
 DEFAULT_CATEGORIES = (AttributeCategory.GENERAL, AttributeCategory.DEMOGRAPHIC,
                       AttributeCategory.SEND, AttributeCategory.SENSITIVE)
@@ -76,7 +74,7 @@ def _categories(category: AttributeCategory | None) -> tuple[AttributeCategory, 
 
 
 def _attribute_keys(year: int, category: AttributeCategory | None = None) -> list[ResourceKey]:
-    return [ATTRIBUTE_ROUTES[c](year) for c in _categories(category)]
+    return [c.route(year) for c in _categories(category)]
 
 
 # --- types ----------------------------------------------------------------------------------
@@ -129,11 +127,11 @@ def _row_of(student: Row, route: keys.YearRoute) -> Record:
 class StudentPupilDataFields(Row):
     """Fields this domain adds to Student (composed in students.py)."""
 
-    @relation(keys.by_args(_attribute_keys, *(r.route for r in ATTRIBUTE_ROUTES.values())),
+    @relation(keys.by_args(_attribute_keys, *(c.route.route for c in AttributeCategory)),
               description="The student's attribute values of one category, or (no category) of the general, demographic, SEND and sensitive routes together; each category is its own route and permission, and a missing one fails the field." + ATTRIBUTES_CLAIM)
     def attributes(self, category: CategoryArg = None) -> list[AttributeValue]:
         return [AttributeValue(raw=r, category_value=c) for c in _categories(category)
-                for r in _rows_of(self, ATTRIBUTE_ROUTES[c])]
+                for r in _rows_of(self, c.route)]
 
     @relation(keys.PHOTOS, description="The student's photo as a base64 data URL, e.g. \"data:image/jpeg;base64,…\" (GET Photos)." + PHOTOS_CLAIM)
     def photo(self) -> str | None:

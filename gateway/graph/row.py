@@ -9,11 +9,15 @@ read for, the school's loaded resources, the planner's identity and (optionally)
 (the type's name, the record's id) unless a type says otherwise (``PLAN_FIELDS``). Mixins that
 add fields to a type (``StudentTeachingFields``…) subclass :class:`Row` too, so the attributes
 their fields read are declared, not assumed.
+
+A field is one :func:`column` of the record, or a run of text columns written as the
+reference's field tables are, a key and its description a line (``COLUMNS``, :func:`columns`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import strawberry
@@ -41,9 +45,15 @@ class Row:
     #: it of every object it meets, so it is a plain function, not a generator).
     _plan_key: ClassVar[Callable[[dict[str, Any]], tuple[Any, ...]]]
 
+    #: Text columns, given as a table (:func:`columns`); their fields stand where it stands.
+    COLUMNS: ClassVar[Columns | None] = None
+
     def __init_subclass__(cls, id: str | None = None, **kwargs: Any) -> None:  # noqa: A002
         super().__init_subclass__(**kwargs)
         cls._plan_key = staticmethod(_plan_key(cls.__name__, cls.PLAN_FIELDS))  # type: ignore[assignment]
+        table = cls.__dict__.get("COLUMNS")
+        if table is not None:
+            table.add_to(cls)
         if id is not None:
             # Before the class body's fields, so that `id` stays the first field in the schema.
             cls.id = strawberry.field(resolver=_record_id, description=id)  # type: ignore[attr-defined]
@@ -105,3 +115,42 @@ def column(key: str, description: str, *, convert: Callable[[Any], Any] | None =
 
 def _same(value: Any) -> Any:
     return value
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Text columns of the record: (key, description) pairs, each a ``str | None`` field."""
+
+    rows: tuple[tuple[str, str], ...]
+    convert: Callable[[Any], Any] | None = None
+
+    def add_to(self, owner: type) -> None:
+        """Add the fields to ``owner`` where its ``COLUMNS`` stands in the class body, so that
+        the schema keeps the order the class is written in (strawberry reads the annotations)."""
+        body = list(owner.__dict__)
+        later = set(body[body.index("COLUMNS") + 1:])
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        for name, annotation in owner.__dict__.get("__annotations__", {}).items():
+            (after if name in later else before)[name] = annotation
+        for key, description in self.rows:
+            setattr(owner, key, column(key, description, convert=self.convert))
+        owner.__annotations__ = {**before, **{key: "str | None" for key, _ in self.rows}, **after}
+
+
+def columns(table: str, *, convert: Callable[[Any], Any] | None = None) -> Columns:
+    """Text columns shown as the record has them (or through ``convert``), written as a table:
+    a line each, the record's key (the field's Python name too) and the field's description.
+
+        COLUMNS = columns(\"""
+            title       The title associated with the teacher, e.g. Mrs.
+            first_name  The forename of the teacher.
+        \""")
+    """
+    rows = []
+    for line in table.strip().splitlines():
+        key, _, description = line.strip().partition(" ")
+        if not key.isidentifier() or not description.strip():
+            raise ValueError(f"a column is a key and a description: {line.strip()!r}")
+        rows.append((key, description.strip()))
+    return Columns(tuple(rows), convert)

@@ -19,7 +19,7 @@ from gateway.graph.base import parse_id, to_datetime, to_id, to_text
 from gateway.graph.claims import CURRICULUM_CLAIM, STAFF_CLAIM, STUDENTS_CLAIM, TEACHERS_CLAIM
 from gateway.graph.errors import bad_input
 from gateway.graph.relation import Record, all_rows, relation, row_by, rows_by, rows_where
-from gateway.graph.row import Row, YearScoped, column
+from gateway.graph.row import Row, YearScoped, column, columns
 from gateway.graph.timetable import GroupTimetableFields
 
 if TYPE_CHECKING:
@@ -78,13 +78,15 @@ class Subject(SubjectAssessmentFields, Row, id="The unique identifier for the su
 
 @strawberry.type(description="A teacher in the academic year (GET Teachers)." + TEACHERS_CLAIM)
 class Teacher(Row, id="The unique identifier for the teacher."):
-    title: str | None = column("title", "The title associated with the teacher, e.g. Mrs.")
-    first_name: str | None = column("first_name", "The forename of the teacher.")
-    last_name: str | None = column("last_name", "The surname of the teacher.")
-    preferred_first_name: str | None = column("preferred_first_name", "Preferred forename of the teacher.")
-    preferred_last_name: str | None = column("preferred_last_name", "Preferred surname of the teacher.")
-    initials: str | None = column("initials", "The initials of the teacher.")
-    code: str | None = column("code", "The code associated with the teacher (as used in timetables).")
+    COLUMNS = columns("""
+        title                 The title associated with the teacher, e.g. Mrs.
+        first_name            The forename of the teacher.
+        last_name             The surname of the teacher.
+        preferred_first_name  Preferred forename of the teacher.
+        preferred_last_name   Preferred surname of the teacher.
+        initials              The initials of the teacher.
+        code                  The code associated with the teacher (as used in timetables).
+    """)
 
     @relation(keys.GROUP_TEACHERS, keys.GROUPS, description="The teaching groups this teacher is assigned to (GET Groups and Teachers, GET Groups)." + CURRICULUM_CLAIM)
     def groups(self) -> list[Group]:
@@ -98,15 +100,17 @@ class Teacher(Row, id="The unique identifier for the teacher."):
 @strawberry.type(description="A staff user account of the school (GET Staff). MIS schools give legal and preferred names; other schools first and last names." + STAFF_CLAIM)
 class StaffMember(Row, id="The unique identifier for the staff member."):
     # ``year``: the academic year whose teachers ``teacher`` is read from (GET Staff has none).
-    email_address: str | None = column("email_address", "The email address for the staff member.")
-    first_name: str | None = column("first_name", "The forename of the staff member (non-MIS schools only).")
-    last_name: str | None = column("last_name", "The surname of the staff member (non-MIS schools only).")
-    legal_first_name: str | None = column("legal_first_name", "The legal first name of the staff member (MIS schools only).")
-    legal_last_name: str | None = column("legal_last_name", "The legal surname of the staff member (MIS schools only).")
-    preferred_first_name: str | None = column("preferred_first_name", "The preferred first name of the staff member (MIS schools only).")
-    preferred_last_name: str | None = column("preferred_last_name", "The preferred surname of the staff member (MIS schools only).")
-    display_name: str | None = column("display_name", "The display name of the staff member, e.g. Mrs S Jones.")
-    title: str | None = column("title", "The title of the staff member.")
+    COLUMNS = columns("""
+        email_address         The email address for the staff member.
+        first_name            The forename of the staff member (non-MIS schools only).
+        last_name             The surname of the staff member (non-MIS schools only).
+        legal_first_name      The legal first name of the staff member (MIS schools only).
+        legal_last_name       The legal surname of the staff member (MIS schools only).
+        preferred_first_name  The preferred first name of the staff member (MIS schools only).
+        preferred_last_name   The preferred surname of the staff member (MIS schools only).
+        display_name          The display name of the staff member, e.g. Mrs S Jones.
+        title                 The title of the staff member.
+    """)
     is_current: bool | None = column("is_current", "The current status of the staff member.")
     teacher_id: strawberry.ID | None = column("teacher_id", "The corresponding teacher's unique identifier, if the staff member is a teacher.", convert=to_id)
     start_date: dt.datetime | None = column("start_date", "The start date and time for the teacher, as GO4Schools gives it (MIS schools only).", convert=to_datetime)

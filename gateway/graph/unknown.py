@@ -9,7 +9,8 @@ characters) and nothing else: never a student, an id or a note.
 What the field then shows is the field's choice:
 
 - :func:`member_or_unknown`: the enum's ``UNKNOWN`` member, for descriptive categories a
-  front end can show as "other" (behaviour action types, completion types, significances);
+  front end can show as "other" (behaviour action types, completion types, significances),
+  declared with :func:`listed_enum`;
 - :func:`unknown_value_error`: an error at that record's field, for values the record
   cannot be read without (a session mark's AM/PM session).
 """
@@ -18,9 +19,11 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Callable
 from enum import Enum
 from typing import Any, Protocol, TypeVar
 
+import strawberry
 from prometheus_client import Counter
 
 from gateway import metrics
@@ -99,6 +102,28 @@ def match(kind: type[E], value: Any) -> E | None:
         if member.name != "UNKNOWN" and str(member.value).lower() == text:
             return member
     return None
+
+
+def listed_enum(description: str, unknown: str) -> Callable[[type[E]], type[E]]:
+    """A strawberry enum of the values the reference lists (the class's members) and one more,
+    ``UNKNOWN``, for any other value (what :func:`member_or_unknown` shows): ``unknown`` names
+    what it stands for, e.g. "A significance".
+
+        @listed_enum("The significance of a behaviour event type.", unknown="A significance")
+        class Significance(Enum):
+            POSITIVE = strawberry.enum_value("Positive", description="Positive behaviour …")
+    """
+    note = f"{unknown} the reference does not list (GO4Schools gave another value)."
+
+    def build(listed: type[E]) -> type[E]:
+        # An enum with members cannot be extended: the enum is made again, with UNKNOWN last.
+        members = [(m.name, m.value) for m in listed]
+        members.append(("UNKNOWN", strawberry.enum_value("?", description=note)))
+        functional: Any = Enum  # mypy reads Enum(...) only with a literal name and members
+        whole: type[E] = functional(listed.__name__, members, module=listed.__module__, qualname=listed.__qualname__)
+        return strawberry.enum(whole, description=description)
+
+    return build
 
 
 def member_or_unknown(kind: type[E], row: Reported, field: str, value: Any) -> E | None:
