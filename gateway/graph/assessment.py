@@ -18,7 +18,8 @@ from gateway.graph.base import parse_id
 from gateway.graph.claims import CURRICULUM_CLAIM, MARKBOOK_CLAIM, MARKS_CLAIM, SHEET_GRADES_CLAIM
 from gateway.graph.connections import Connection, connection
 from gateway.graph.links import StudentRef, SubjectRef, student_link
-from gateway.graph.relation import Record, all_rows, relation, row_by, rows_where
+from gateway.graph.lookups import Record, all_rows, row_by, rows_where
+from gateway.graph.relation import relation
 from gateway.graph.row import Row, YearScoped, column
 from gateway.resources.memo import Resources
 from gateway.resources.normalise import to_float

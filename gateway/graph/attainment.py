@@ -25,8 +25,9 @@ from gateway.graph.claims import (
 )
 from gateway.graph.errors import bad_input
 from gateway.graph.links import StudentRef, SubjectRef, student_link, subject_link
+from gateway.graph.lookups import Record, all_rows, row_by, rows_where
 from gateway.graph.pupil import AttributeCategory, AttributeValue
-from gateway.graph.relation import Record, all_rows, relation, row_by, rows_where
+from gateway.graph.relation import relation
 from gateway.graph.row import Row, YearScoped, column
 from gateway.resources.keys import ResourceKey
 

@@ -22,10 +22,11 @@ from gateway.graph import claims, dates, keys
 from gateway.graph.attendance_codes import AttendanceAlias, AttendanceCode, mark_alias, mark_code
 from gateway.graph.base import to_date, to_int, to_text
 from gateway.graph.connections import Connection, connection
+from gateway.graph.lookups import Record, all_rows, row_by, rows_where
 from gateway.graph.nullability import semantic_non_null
 from gateway.graph.of_student import OfStudent, StudentRef, student_id_column, student_of
 from gateway.graph.plan import Scope
-from gateway.graph.relation import Record, all_rows, relation, row_by, rows_where
+from gateway.graph.relation import relation
 from gateway.graph.row import Row, YearScoped, column
 from gateway.graph.unknown import match, unknown_value_error
 from gateway.resources.memo import Resources

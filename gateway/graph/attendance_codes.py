@@ -15,8 +15,9 @@ import strawberry
 from gateway.graph import keys
 from gateway.graph.base import to_text
 from gateway.graph.claims import CODES_CLAIM
+from gateway.graph.lookups import Record, row_by
 from gateway.graph.nullability import semantic_non_null
-from gateway.graph.relation import Record, relation, row_by
+from gateway.graph.relation import relation
 from gateway.graph.row import Row, column
 from gateway.resources.memo import Resources
 

@@ -19,8 +19,9 @@ from gateway.graph import behaviour_scheme as scheme
 from gateway.graph import claims, dates, keys
 from gateway.graph.base import to_datetime, to_text
 from gateway.graph.connections import Connection, connection
+from gateway.graph.lookups import Record, all_rows, row_by, rows_by, rows_where
 from gateway.graph.plan import Scope
-from gateway.graph.relation import Record, all_rows, relation, row_by, rows_by, rows_where
+from gateway.graph.relation import relation
 from gateway.graph.row import Row, YearScoped, column, columns
 from gateway.resources.keys import ResourceKey
 from gateway.resources.memo import Resources

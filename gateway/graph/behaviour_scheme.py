@@ -16,7 +16,8 @@ import strawberry
 from gateway.graph import keys
 from gateway.graph.base import to_int, to_text
 from gateway.graph.claims import SCHEME_CLAIM
-from gateway.graph.relation import Record, all_rows, relation, row_by
+from gateway.graph.lookups import Record, all_rows, row_by
+from gateway.graph.relation import relation
 from gateway.graph.row import Row, column
 from gateway.graph.unknown import listed_enum, member_or_unknown
 from gateway.resources.memo import Resources

@@ -30,7 +30,7 @@ class Context:
     request: Any = None
     _resources: dict[str, Resources] = field(default_factory=dict)
     #: A field's arguments as Python values, converted once per field node and request (not
-    #: once per object: ``relation.install``).
+    #: once per object: ``resolvers.install``).
     arguments: dict[Any, dict[str, Any]] = field(default_factory=dict)
 
     def resources_for(self, tenant: Tenant) -> Resources:

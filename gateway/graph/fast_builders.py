@@ -37,7 +37,7 @@ from gateway.graph.row import Row
 DIRECT = "go4graph-direct"
 #: The field extension of a field with arguments that can be resolved with the parent alone
 #: once its arguments are known: ``bind(arguments, context) -> resolver or None`` (set by
-#: ``relation.install``), so a selection with such a field still has a builder.
+#: ``resolvers.install``), so a selection with such a field still has a builder.
 BIND = "go4graph-bind"
 
 #: A builder: completes one value of a selection (nested dicts and lists) in one call.

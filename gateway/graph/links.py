@@ -14,7 +14,8 @@ import strawberry
 
 from gateway.graph import keys
 from gateway.graph.claims import CURRICULUM_CLAIM, STUDENTS_CLAIM
-from gateway.graph.relation import relation, row_by
+from gateway.graph.lookups import row_by
+from gateway.graph.relation import relation
 from gateway.graph.row import Row
 
 if TYPE_CHECKING:

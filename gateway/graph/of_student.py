@@ -16,7 +16,8 @@ import strawberry
 from gateway.graph import keys
 from gateway.graph.base import to_id
 from gateway.graph.claims import STUDENTS_CLAIM
-from gateway.graph.relation import relation, row_by
+from gateway.graph.lookups import row_by
+from gateway.graph.relation import relation
 from gateway.graph.row import Row, column
 from gateway.resources.keys import ResourceKey
 

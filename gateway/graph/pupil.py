@@ -11,8 +11,9 @@ import strawberry
 from gateway.graph import keys
 from gateway.graph.base import to_datetime, to_id, to_int, to_text
 from gateway.graph.claims import CONTACTS_CLAIM, MEDICAL_CLAIM, PARENTS_CLAIM, PHOTOS_CLAIM
+from gateway.graph.lookups import Record, row_by, rows_where
 from gateway.graph.of_student import OfStudent, StudentRef, student_id_column, student_of
-from gateway.graph.relation import Record, relation, row_by, rows_where
+from gateway.graph.relation import relation
 from gateway.graph.row import Row, column
 from gateway.resources.keys import ResourceKey
 

@@ -36,9 +36,8 @@ from strawberry.types.lazy_type import LazyType
 from gateway import access_log
 from gateway.categories import Category
 from gateway.graph import scopes
-from gateway.graph.fast_builders import BIND
 from gateway.graph.keys import KeyList, PerParent, Reads, SchoolRoute, YearRoute
-from gateway.graph.plan import PLAN_ATTR, FieldPlan, Scope, resolver_function
+from gateway.graph.plan import PLAN_ATTR, FieldPlan, Scope
 from gateway.graph.row import Row
 from gateway.resources.keys import ResourceKey
 from gateway.resources.memo import NotLoaded, Resources
@@ -191,49 +190,6 @@ class Relation:
             if sensitive := access_log.sensitive(read):
                 access_log.touch(parent.res, sensitive, parent, found)
         return found
-
-    def graphql_resolver(self, schema: Any) -> Callable[..., Any]:
-        """A graphql-core resolver for this field (see ``install``)."""
-        strawberry_schema = schema._strawberry_schema
-        registry, config = strawberry_schema.schema_converter.scalar_registry, strawberry_schema.config
-        arguments = self.field.arguments
-        mutable = self.wants_scope or self.wants_info
-
-        def resolve(source: Any, info: Any, **args: Any) -> Any:
-            converted = info.context.arguments
-            memo = (self, id(info.field_nodes[0]))
-            kwargs = converted.get(memo)
-            if kwargs is None:
-                kwargs = converted[memo] = convert_arguments(args, arguments, scalar_registry=registry,
-                                                             config=config)
-            # resolve() adds the scope or info to the arguments of a function that asks for them,
-            # per object: those get their own copy; the others share the converted arguments.
-            return self.resolve(source, info, dict(kwargs) if mutable else kwargs)
-
-        resolve.relation = self  # type: ignore[attr-defined]
-        return resolve
-
-    def binder(self, schema: Any) -> Callable[[dict[str, Any], Any], Callable[[Any], Any] | None] | None:
-        """For the fast executor's builders (``fast_builders.BIND``): given one field node's
-        GraphQL arguments and the request context, the resolver of this field with the parent
-        alone; None for a field whose function asks for the info."""
-        if self.wants_info:
-            return None
-        strawberry_schema = schema._strawberry_schema
-        registry, config = strawberry_schema.schema_converter.scalar_registry, strawberry_schema.config
-        arguments, resolve, scoped = self.field.arguments, self.resolve, self.wants_scope
-
-        def bind(args: dict[str, Any], context: Any) -> Callable[[Any], Any] | None:
-            try:
-                kwargs = convert_arguments(args, arguments, scalar_registry=registry, config=config)
-            except Exception:  # noqa: BLE001  (the usual way reports it, at the field)
-                return None
-
-            def resolver(parent: Any) -> Any:
-                # resolve() adds the scope to the arguments of a function that asks for it.
-                return resolve(parent, None, dict(kwargs) if scoped else kwargs, context)
-            return resolver
-        return bind
 
     # --- the planner's entry -------------------------------------------------------------
 
@@ -398,53 +354,3 @@ def relation(*reads: Reads, description: str, check: Callable[..., None] | None 
         return field
 
     return declare
-
-
-def install(schema: Any) -> int:
-    """Resolve every relation field that takes arguments without strawberry's per-call layers:
-    its GraphQL arguments are converted to Python values once per field node and request (the
-    same conversion strawberry makes), then the relation answers; and let the fast executor's
-    builders resolve it too (``BIND``). How many fields (idempotent).
-
-    (Fields without arguments are called directly by the fast executor already.)"""
-    count = 0
-    for type_ in schema.type_map.values():
-        for field in getattr(type_, "fields", {}).values() if not type_.name.startswith("__") else ():
-            rel = getattr(resolver_function(field), "relation", None)
-            if rel is None or not field.args or getattr(field.resolve, "relation", None) is rel:
-                continue
-            field.resolve = rel.graphql_resolver(schema)
-            bind = rel.binder(schema)
-            if bind is not None:
-                field.extensions = {**(field.extensions or {}), BIND: bind}
-            count += 1
-    return count
-
-
-# --- look-ups over loaded tables (no types: records in, records out) ------------------------
-# They return ``Record`` (``Any``): a relation's function returns records where its annotation
-# names the field's type, and the relation makes the objects.
-
-Record = Any
-
-
-def row_by(res: Resources, key: ResourceKey, value: Any, field: str = "id") -> Record:
-    """The record of ``key``'s table whose ``field`` is ``value`` (None when absent or None)."""
-    if value is None:
-        return None
-    return res.get(key).unique(field).get(value)
-
-
-def rows_by(res: Resources, key: ResourceKey, values: Iterable[Any], field: str = "id") -> list[Record]:
-    """The records for ``values`` in their order, each once; values the table lacks are skipped."""
-    index = res.get(key).unique(field)
-    return [row for v in dict.fromkeys(values) if (row := index.get(v)) is not None]
-
-
-def rows_where(res: Resources, key: ResourceKey, field: str, value: Any) -> list[Record]:
-    """The records of ``key``'s table whose ``field`` is (or, for a list field, holds) ``value``."""
-    return list(res.get(key).group(field).get(value, ()))
-
-
-def all_rows(res: Resources, key: ResourceKey) -> list[Record]:
-    return list(res.get(key).rows)

@@ -18,7 +18,8 @@ from gateway.graph.attainment import GradeTypeKind, grade_kind
 from gateway.graph.base import parse_id, to_datetime, to_id, to_int, to_text
 from gateway.graph.claims import COMMENTS_CLAIM, REPORTS_CLAIM
 from gateway.graph.links import StudentRef, SubjectRef, student_link, subject_link
-from gateway.graph.relation import Record, all_rows, relation, row_by
+from gateway.graph.lookups import Record, all_rows, row_by
+from gateway.graph.relation import relation
 from gateway.graph.row import Row, YearScoped, column
 from gateway.resources.keys import ResourceKey
 from gateway.resources.memo import Resources

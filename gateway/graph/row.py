@@ -50,7 +50,7 @@ class Row:
 
     def __init_subclass__(cls, id: str | None = None, **kwargs: Any) -> None:  # noqa: A002
         super().__init_subclass__(**kwargs)
-        cls._plan_key = staticmethod(_plan_key(cls.__name__, cls.PLAN_FIELDS))  # type: ignore[assignment]
+        cls._plan_key = staticmethod(_plan_key(cls.__name__, cls.PLAN_FIELDS))
         table = cls.__dict__.get("COLUMNS")
         if table is not None:
             table.add_to(cls)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
-from gateway.graph import nullability, relation, scopes
+from gateway.graph import nullability, resolvers, scopes
 from gateway.graph.academic_year import AcademicYear
 from gateway.graph.attendance_write import Mutation
 from gateway.graph.school import Query
@@ -16,7 +16,7 @@ def build_schema() -> strawberry.Schema:
                               config=StrawberryConfig(auto_camel_case=True))
     nullability.apply(built)  # errors stay on their field (DESIGN.md "Errors")
     scopes.apply(built)  # every field's data categories, in its description and @category
-    relation.install(built._schema)  # relation fields with arguments: converted once per request
+    resolvers.install(built._schema)  # relation fields with arguments: converted once per request
     return built
 
 

@@ -24,8 +24,9 @@ from gateway.graph.behaviour import StudentBehaviourFields
 from gateway.graph.claims import EDU_CLAIM, STUDENTS_CLAIM
 from gateway.graph.connections import Connection, connection
 from gateway.graph.errors import bad_input
+from gateway.graph.lookups import Record, all_rows, row_by
 from gateway.graph.pupil import StudentPupilDataFields
-from gateway.graph.relation import Record, all_rows, relation, row_by
+from gateway.graph.relation import relation
 from gateway.graph.reports import StudentReportFields
 from gateway.graph.row import Row, YearScoped, column
 from gateway.graph.teaching import StudentTeachingFields

@@ -18,7 +18,8 @@ from gateway.graph.assessment import SubjectAssessmentFields
 from gateway.graph.base import parse_id, to_datetime, to_id, to_text
 from gateway.graph.claims import CURRICULUM_CLAIM, STAFF_CLAIM, STUDENTS_CLAIM, TEACHERS_CLAIM
 from gateway.graph.errors import bad_input
-from gateway.graph.relation import Record, all_rows, relation, row_by, rows_by, rows_where
+from gateway.graph.lookups import Record, all_rows, row_by, rows_by, rows_where
+from gateway.graph.relation import relation
 from gateway.graph.row import Row, YearScoped, column, columns
 from gateway.graph.timetable import GroupTimetableFields
 

@@ -19,7 +19,8 @@ from gateway.graph import claims, keys, unknown
 from gateway.graph.base import parse_id, to_date, to_datetime, to_id, to_int, to_text
 from gateway.graph.connections import Connection, connection
 from gateway.graph.errors import bad_input
-from gateway.graph.relation import Record, all_rows, relation, row_by, rows_by, rows_where
+from gateway.graph.lookups import Record, all_rows, row_by, rows_by, rows_where
+from gateway.graph.relation import relation
 from gateway.graph.row import Row, YearScoped, column
 from gateway.resources.table import Table
 

@@ -21,7 +21,8 @@ from gateway.graph import keys
 from gateway.graph.base import parse_id, to_date, to_datetime, to_id
 from gateway.graph.claims import EDU_CLAIM
 from gateway.graph.errors import bad_input
-from gateway.graph.relation import Record, relation, rows_by
+from gateway.graph.lookups import Record, rows_by
+from gateway.graph.relation import relation
 from gateway.graph.row import Row, YearScoped, column
 from gateway.resources.keys import ResourceKey
 from gateway.resources.memo import Resources
