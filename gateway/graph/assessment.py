@@ -88,7 +88,7 @@ class Markbook(Row, id="The unique identifier for the markbook. A subject is ass
 class Marksheet(Row, id="The unique identifier for the marksheet."):
     name: str = column("name", "The name of the marksheet.", convert=_text)
 
-    @relation(keys.MARKBOOKS, description="The markbook the marksheet belongs to." + MARKBOOK_CLAIM)
+    @relation(keys.MARKBOOKS, link="markbook_id", description="The markbook the marksheet belongs to." + MARKBOOK_CLAIM)
     def markbook(self) -> Markbook:
         return row_by(self.res, keys.MARKBOOKS(self.year), self.raw.get("markbook_id"))
 
@@ -106,7 +106,7 @@ class Markslot(Row, id="The unique identifier for the markslot (assessment)."):
     name: str = column("name", "The name of the markslot.", convert=_text)
     max: float | None = column("max", "The max mark of the markslot.", convert=to_float)
 
-    marksheet: Marksheet = relation(keys.MARKBOOKS, description="The marksheet the markslot belongs to." + MARKBOOK_CLAIM)(_marksheet)
+    marksheet: Marksheet = relation(keys.MARKBOOKS, link="marksheet_id", description="The marksheet the markslot belongs to." + MARKBOOK_CLAIM)(_marksheet)
 
     @relation(keys.MARKS, description="Marks achieved by students for this markslot (GET Marks)." + MARKS_CLAIM)
     def marks(self) -> list[Mark]:
@@ -120,14 +120,14 @@ class MarkbookResult(Row):
     """A student's result for one part of a markbook: a markslot's mark, a marksheet's grade.
 
     ``part=`` names the part ("markslot" or "marksheet"): the type's first field is the link to
-    it (the record's ``<part>_id``, described by ``link=``), and the planner knows a result by
+    it (the record's ``<part>_id``, described by ``about=``), and the planner knows a result by
     its part and its student."""
 
-    def __init_subclass__(cls, part: str = "", link: str = "", **kwargs: Any) -> None:
+    def __init_subclass__(cls, part: str = "", about: str = "", **kwargs: Any) -> None:
         cls.PLAN_FIELDS = (f"{part}_id", "student_id")
         super().__init_subclass__(**kwargs)
         type_name, find = _PARTS[part]
-        setattr(cls, part, relation(keys.MARKBOOKS, description=link + MARKBOOK_CLAIM)(find))
+        setattr(cls, part, relation(keys.MARKBOOKS, link=f"{part}_id", description=about + MARKBOOK_CLAIM)(find))
         # Before the class body's fields, so that the link stays the first field in the schema.
         cls.__annotations__ = {part: type_name, **cls.__dict__.get("__annotations__", {})}
 
@@ -138,7 +138,7 @@ _PARTS: dict[str, tuple[str, Callable[[Row], Any]]] = {
 
 
 @strawberry.type(description="The mark a student achieved for one markslot (GET Marks)." + MARKS_CLAIM)
-class Mark(MarkbookResult, part="markslot", link="The markslot (assessment) the mark is for."):
+class Mark(MarkbookResult, part="markslot", about="The markslot (assessment) the mark is for."):
     student: StudentRef | None = student_link("The student awarded the mark; null when GET Students does not list them.")
     grade: str | None = column("grade", "The grade awarded.")
     alias: str | None = column("alias", "School name of the grade.")
@@ -146,7 +146,7 @@ class Mark(MarkbookResult, part="markslot", link="The markslot (assessment) the 
 
 
 @strawberry.type(description="The grade a student achieved for one marksheet (GET Marksheets)." + SHEET_GRADES_CLAIM)
-class MarksheetGrade(MarkbookResult, part="marksheet", link="The marksheet the grade is for."):
+class MarksheetGrade(MarkbookResult, part="marksheet", about="The marksheet the grade is for."):
     student: StudentRef | None = student_link("The student awarded the grade; null when GET Students does not list them.")
     grade: str | None = column("grade", "Name of the grade recorded.")
     alias: str | None = column("alias", "School name of the grade.")
@@ -173,7 +173,7 @@ class StudentAssessmentFields(Row):
 class SubjectAssessmentFields(Row):
     """Fields this domain adds to Subject (composed in teaching.py)."""
 
-    @relation(keys.MARKBOOKS, description="The subject's markbook (it shares the subject's id)." + MARKBOOK_CLAIM)
+    @relation(keys.MARKBOOKS, link="id", description="The subject's markbook (it shares the subject's id)." + MARKBOOK_CLAIM)
     def markbook(self) -> Markbook | None:
         return row_by(self.res, keys.MARKBOOKS(self.year), self.raw.get("id"))
 

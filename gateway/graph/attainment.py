@@ -157,6 +157,7 @@ class HeadlineGrade(Row):
     grade_type: GradeType | None = relation(
         keys.per_parent(lambda grade: [keys.GRADE_TYPES(grade.year, grade.year_group_code)], keys.GRADE_TYPES.route),
         description="The grade type as configured for the student's year group (GET Grade Types)." + GRADE_TYPES_CLAIM,
+        link=lambda grade: (grade.year_group_code, grade.raw.get("grade_type_id")),
     )(_grade_type)
     grade_type_id: strawberry.ID | None = column(
         "grade_type_id", "One of the 10 grade types that can be configured in GO (the grade type id).", convert=to_id)

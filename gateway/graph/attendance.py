@@ -69,7 +69,7 @@ def _session(self: Row) -> Session:
     return found
 
 
-@relation(keys.CLASSES, description="The timetabled class of the lesson (class_id; null when GET Classes does not list it)." + claims.TIMETABLE_CLAIM)
+@relation(keys.CLASSES, link="class_id", description="The timetabled class of the lesson (class_id; null when GET Classes does not list it)." + claims.TIMETABLE_CLAIM)
 def _timetabled_class(self: Row) -> ClassRef | None:
     return row_by(self.res, keys.CLASSES(self.year), self.raw.get("class_id"))
 

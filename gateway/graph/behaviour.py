@@ -66,7 +66,7 @@ def _staff_keys(raw_key: str) -> keys.PerParent:
 def staff_link(raw_key: str, description: str) -> Any:
     """The field of the member of staff an event names (null when none, or not in GET Staff)."""
 
-    @relation(_staff_keys(raw_key), description=description + claims.STAFF_CLAIM)
+    @relation(_staff_keys(raw_key), link=raw_key, description=description + claims.STAFF_CLAIM)
     def staff(self: Row) -> StaffRef | None:
         return row_by(self.res, keys.STAFF(), self.raw.get(raw_key))
 
@@ -76,14 +76,14 @@ def staff_link(raw_key: str, description: str) -> Any:
 def event_actions(route: keys.YearRoute, ids_key: str, description: str) -> Any:
     """The field of the actions of one route an event lists (its ``ids_key``)."""
 
-    @relation(route, description=description + claims.SCHEME_CLAIM)
+    @relation(route, link=lambda event: tuple(event.raw.get(ids_key) or ()), description=description + claims.SCHEME_CLAIM)
     def field(self: Row) -> list[scheme.BehaviourAction]:
         return scheme.actions(self.res, self.year, route, self.raw.get(ids_key) or ())
 
     return field
 
 
-@relation(keys.BEHAVIOUR_EVENT_TYPES, description="The type of behaviour event (event_type_id)." + claims.SCHEME_CLAIM)
+@relation(keys.BEHAVIOUR_EVENT_TYPES, link="event_type_id", description="The type of behaviour event (event_type_id)." + claims.SCHEME_CLAIM)
 def _event_type(self: Row) -> scheme.BehaviourEventType:
     return scheme.event_type_record(self.res, self.year, self.raw.get("event_type_id"))
 

@@ -149,7 +149,7 @@ def _significance(self: BehaviourEventType) -> Significance | None:
     return member_or_unknown(Significance, self, "significance", self.raw.get("significance"))
 
 
-@relation(keys.BEHAVIOUR_CLASSIFICATIONS, description="The classification group that the event type belongs to (null when GET Classification does not list it)." + SCHEME_CLAIM)
+@relation(keys.BEHAVIOUR_CLASSIFICATIONS, link="classification_id", description="The classification group that the event type belongs to (null when GET Classification does not list it)." + SCHEME_CLAIM)
 def _classification(self: Row) -> BehaviourClassification | None:
     return row_by(self.res, keys.BEHAVIOUR_CLASSIFICATIONS(self.year), self.raw.get("classification_id"))
 

@@ -165,6 +165,42 @@ def _count(selection_set: Any) -> int:
     return total
 
 
+#: Set by tests: a link's kept answer is checked against the answer built afresh, every time.
+VERIFY_LINKS = False
+#: Answers a link gave from what it kept (counted only while ``VERIFY_LINKS``).
+LINK_HITS = [0]
+
+
+def _linked(resolve: Callable[[Any], Any], link: Callable[[Any], Hashable], child: Builder,
+            nullable: bool) -> Callable[[Any], Any]:
+    """A link field's answer, built once per linked record: a relation that declares ``link``
+    (``relation(..., link="subject_id")``) answers alike for parents with the same link in the
+    same year and school (every grade of a subject), so the answer built for the first is the
+    answer for the rest. A value that is abandoned (an error, an awaitable) is not kept."""
+    kept: dict[Hashable, Any] = {}
+
+    def linked(value: Any) -> Any:
+        key = (link(value), value.year, id(value.res))
+        found = kept.get(key, kept)
+        if found is not kept:
+            if VERIFY_LINKS:
+                _verify(found, resolve, child, nullable, value)
+            return found
+        target = resolve(value)
+        built = None if target is None and nullable else child(target)
+        kept[key] = built
+        return built
+    return linked
+
+
+def _verify(kept: Any, resolve: Callable[[Any], Any], child: Builder, nullable: bool, value: Any) -> None:
+    target = resolve(value)
+    fresh = None if target is None and nullable else child(target)
+    if fresh != kept:
+        raise AssertionError(f"a link answered {kept!r} for {value!r}, built afresh {fresh!r}")
+    LINK_HITS[0] += 1
+
+
 def make(executor: Selections, return_type: GraphQLOutputType,
          fields: FieldDetailsList) -> Builder | None:
     """A new builder for this selection, or None if it cannot have one."""
@@ -216,12 +252,12 @@ def make(executor: Selections, return_type: GraphQLOutputType,
         return None
     # (response name, resolver or None for __typename, child builder, what a value may skip
     # the child for: a str of a String/ID field is its own answer, and a None of a nullable one)
-    specs: list[tuple[str, Callable[[Any], Any] | None, Builder, bool, bool]] = []
+    specs: list[tuple[str, Callable[[Any], Any], Builder | None, bool, bool]] = []
     type_name = inner.name
     for name, child_fields in collected.grouped_field_set.items():
         node = child_fields[0].node
         if node.name.value == "__typename":
-            specs.append((name, None, lambda _value: type_name, False, False))
+            specs.append((name, lambda _value: type_name, None, False, False))
             continue
         field_def = executor.schema.get_field(inner, node.name.value)
         if field_def is None or not field_def.extensions:
@@ -236,6 +272,10 @@ def make(executor: Selections, return_type: GraphQLOutputType,
         field_type = field_def.type
         nullable = not isinstance(field_type, GraphQLNonNull)
         leaf = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+        link = getattr(direct, "link", None)
+        if link is not None:
+            specs.append((name, _linked(direct, link, child, nullable), None, False, False))
+            continue
         specs.append((name, direct, child, leaf is GraphQLString or leaf is GraphQLID, nullable))
 
     awaitable_types = _AWAITABLE
@@ -274,10 +314,10 @@ def make(executor: Selections, return_type: GraphQLOutputType,
         # The child's own answer, without calling it, for the commonest values (build_leaf's
         # first two cases); anything else goes to the child, which meets an awaitable itself.
         for name, resolve, child, stringy, nullable in specs:
-            if resolve is None:
-                out[name] = type_name
-                continue
             found = resolve(value)
+            if child is None:  # __typename, or a link's answer (built once per linked record)
+                out[name] = found
+                continue
             if found is None:
                 if nullable:
                     out[name] = None

@@ -36,9 +36,9 @@ def _subject(self: Row) -> SubjectRef | None:
 
 def student_link(description: str) -> Any:
     """A nullable ``student`` field: the student of the record's ``student_id`` (GET Students)."""
-    return relation(keys.STUDENTS, description=description + STUDENTS_CLAIM)(_student)
+    return relation(keys.STUDENTS, link="student_id", description=description + STUDENTS_CLAIM)(_student)
 
 
 def subject_link(description: str) -> Any:
     """A nullable ``subject`` field: the subject of the record's ``subject_id`` (GET Subjects)."""
-    return relation(keys.SUBJECTS, description=description + CURRICULUM_CLAIM)(_subject)
+    return relation(keys.SUBJECTS, link="subject_id", description=description + CURRICULUM_CLAIM)(_subject)

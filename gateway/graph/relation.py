@@ -92,6 +92,8 @@ class Relation:
         self.wants_info = "info" in params
         self.wants_scope = "scope" in params
         self._target: Any = False
+        #: What the value depends on, besides the year and the school (``relation``'s ``link``).
+        self.link: Callable[[Any], Any] | None = None
         #: [values asked of the per-record memo, values it had]; asked < 0: memo off for good.
         self.tally = [0, 0]
 
@@ -258,6 +260,9 @@ class Relation:
                 return wrap(parent, fn(parent))
             except NotLoaded:
                 return resolve(parent, None, _NO_ARGUMENTS)
+        if self.link is not None:
+            # read by the builders (fast_builders._linked)
+            direct.link = self.link  # type: ignore[attr-defined]
         return direct
 
     def remembered(self, parent: Any, kwargs: dict[str, Any]) -> Any:
@@ -316,17 +321,32 @@ class Relation:
         return load_then_value()
 
 
+def _link_of(link: str | Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    if not isinstance(link, str):
+        return link
+
+    def of_record(parent: Any) -> Any:
+        return parent.raw.get(link)
+    return of_record
+
+
 def relation(*reads: Reads, description: str, check: Callable[..., None] | None = None,
-             category: Category | Iterable[Category] | None = None, **field_options: Any) -> Callable[[Callable[..., Any]], Any]:
+             category: Category | Iterable[Category] | None = None,
+             link: str | Callable[[Any], Any] | None = None,
+             **field_options: Any) -> Callable[[Callable[..., Any]], Any]:
     """Declare a field by what it reads (``reads``) and the function that finds its value.
 
     ``check(**arguments)`` validates the arguments before any key is asked for, so that a bad
     argument costs no upstream call (the field then reports it at its own path). ``category``
     names the data categories the field reveals when its routes' categories are not right
-    (or not known, for keys computed by a function)."""
+    (or not known, for keys computed by a function). ``link``: what the value depends on
+    besides the year and the school, a key of the parent's record (``"subject_id"``) or a
+    function of the parent (hashable): the fast executor then builds the answer once per link
+    (the subject of every grade); tests check every kept answer against a fresh one."""
 
     def declare(fn: Callable[..., Any]) -> Any:
         rel = Relation(fn, reads, check, category)
+        rel.link = _link_of(link)
         sig = inspect.signature(fn)
         params = [p for p in sig.parameters.values() if p.name not in _RESERVED]
         info_param = inspect.Parameter("info", inspect.Parameter.KEYWORD_ONLY, annotation=strawberry.Info)

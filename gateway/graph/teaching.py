@@ -68,7 +68,7 @@ class Subject(SubjectAssessmentFields, Row, id="The unique identifier for the su
     qualification_scheme_name: str | None = column("qualification_scheme_name", "The scheme name of the subject.")
     include_in_stats: bool | None = column("include_in_stats", "Whether the subject is included in the year group statistics.")
 
-    @relation(keys.DEPARTMENTS, description="The department that the subject belongs to (GET Departments)." + CURRICULUM_CLAIM)
+    @relation(keys.DEPARTMENTS, link="department_id", description="The department that the subject belongs to (GET Departments)." + CURRICULUM_CLAIM)
     def department(self) -> Department | None:
         return row_by(self.res, keys.DEPARTMENTS(self.year), self.raw.get("department_id"))
 
@@ -117,7 +117,7 @@ class StaffMember(Row, id="The unique identifier for the staff member."):
     start_date: dt.datetime | None = column("start_date", "The start date and time for the teacher, as GO4Schools gives it (MIS schools only).", convert=to_datetime)
     end_date: dt.datetime | None = column("end_date", "The end date and time for the teacher, as GO4Schools gives it (MIS schools only).", convert=to_datetime)
 
-    @relation(keys.TEACHERS, description="The teacher this staff member is, in this academic year (GET Teachers, by teacher_id)." + TEACHERS_CLAIM)
+    @relation(keys.TEACHERS, link="teacher_id", description="The teacher this staff member is, in this academic year (GET Teachers, by teacher_id)." + TEACHERS_CLAIM)
     def teacher(self) -> Teacher | None:
         return row_by(self.res, keys.TEACHERS(self.year), self.raw.get("teacher_id"))
 
@@ -128,7 +128,7 @@ class Group(GroupTimetableFields, Row, id="The unique identifier for the group."
     code: str = column("code", "The code of the group, e.g. \"10/Ma1\" (timetabled classes name their group by it).",
                        convert=lambda v: str(v or ""))
 
-    @relation(keys.SUBJECTS, description="The subject that the group belongs to (GET Subjects)." + CURRICULUM_CLAIM)
+    @relation(keys.SUBJECTS, link="subject_id", description="The subject that the group belongs to (GET Subjects)." + CURRICULUM_CLAIM)
     def subject(self) -> Subject | None:
         return row_by(self.res, keys.SUBJECTS(self.year), self.raw.get("subject_id"))
 

@@ -145,7 +145,7 @@ class TimetabledClass(Row, id="The unique identifier for the class."):
     def group(self) -> GroupRef | None:
         return row_by(self.res, keys.GROUPS(self.year), to_text(self.raw.get("group_code")), "code")
 
-    @relation(keys.TIMETABLES, description="The period the class is timetabled in (GET Timetables)." + claims.TIMETABLE_CLAIM)
+    @relation(keys.TIMETABLES, link="period_id", description="The period the class is timetabled in (GET Timetables)." + claims.TIMETABLE_CLAIM)
     def period(self) -> Period | None:
         return row_by(self.res, keys.TIMETABLES(self.year), self.raw.get("period_id"))
 
@@ -168,7 +168,7 @@ class StudentClass(Row):
     start: dt.datetime | None = column("start", "The start time of the class (of the student's membership of it).", convert=to_datetime)
     end: dt.datetime | None = column("end", "The end time of the class (of the student's membership of it), if it has one.", convert=to_datetime)
 
-    @relation(keys.CLASSES, name="class", description="The timetabled class (GET Classes)." + claims.TIMETABLE_CLAIM)
+    @relation(keys.CLASSES, link="class_id", name="class", description="The timetabled class (GET Classes)." + claims.TIMETABLE_CLAIM)
     def class_(self) -> TimetabledClass | None:
         return row_by(self.res, keys.CLASSES(self.year), self.raw.get("class_id"))
 

@@ -166,3 +166,50 @@ async def test_a_relation_whose_plan_missed_its_resource_still_answers(gateway: 
         assert unplanned() > before
     finally:
         field.extensions["go4graph-plan"] = saved
+
+
+async def _verified_examples(gateway: Any) -> list[str]:
+    """Every example read (not the write) with VERIFY_LINKS on: the links' mismatches."""
+    from tests.test_examples import EXAMPLES, _variables
+
+    gateway.services.extras["response_cache"].enabled = False
+    fast_builders.VERIFY_LINKS, fast_builders.LINK_HITS[0] = True, 0
+    failures: list[str] = []
+    original = fast_builders._verify
+
+    def verify(*args: Any) -> None:
+        try:
+            original(*args)
+        except AssertionError as exc:
+            failures.append(str(exc)[:300])
+            raise
+    fast_builders._verify = verify
+    try:
+        for path in sorted(EXAMPLES.glob("*.graphql")):
+            if path.stem != "take_register":
+                ok(await gateway.gql(path.read_text(), await _variables(gateway.sim, path.stem)))
+    finally:
+        fast_builders.VERIFY_LINKS = False
+        fast_builders._verify = original
+    return failures
+
+
+async def test_every_declared_link_answers_as_built_afresh(make_gateway: Any) -> None:
+    # A relation's ``link=`` says what its value depends on (the subject of a grade: its
+    # subject_id); the builders then build each linked record's answer once. With
+    # VERIFY_LINKS every kept answer is built afresh too and compared: no answer of any
+    # example may differ, and links must really be met.
+    assert await _verified_examples(make_gateway()) == []
+    assert fast_builders.LINK_HITS[0] > 1000  # grades' subjects and types, marks' markslots…
+
+
+async def test_a_wrong_link_is_caught(make_gateway: Any) -> None:
+    # Guard against a vacuous check: a link that says every grade has the same subject.
+    direct = gateway_schema._schema.type_map["HeadlineGrade"].fields["subject"].extensions[fast.DIRECT]
+    saved = direct.link
+    direct.link = lambda grade: 0
+    try:
+        failures = await _verified_examples(make_gateway())
+    finally:
+        direct.link = saved
+    assert failures and "a link answered" in failures[0]
