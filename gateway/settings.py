@@ -115,6 +115,7 @@ class Settings(BaseSettings):
     trusted_proxy_hops: int = Field(0, ge=0, le=10, description="Proxies in front of the gateway whose X-Forwarded-For is trusted for the client address (0: the peer address).")
     metrics_max_operations: int = Field(100, ge=1, le=10000, description="Distinct operation names used as metric labels; later ones are counted as 'other'.")
     metrics_port: int | None = Field(None, ge=1, le=65535, description="Serve /metrics on this port too (go4graph serve), e.g. for a scraper inside the cluster.")
+    gc_threshold: int = Field(20_000, ge=0, le=10_000_000, description="Allocations between two collections of Python's youngest generation (gc.set_threshold's first value; Python's own default is 700, 0 turns automatic collection off). An answer of 100,000 objects is otherwise scanned again and again while it is being built.")
     metrics_public: bool = Field(True, description="Serve /metrics on the public port; false with GO4GRAPH_METRICS_PORT keeps it off the public one.")
 
     @field_validator("graphiql", mode="before")

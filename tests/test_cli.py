@@ -148,3 +148,25 @@ def test_export_schema_check_outside_the_repo_says_the_file_is_missing(tmp_path:
     assert result.returncode == 2
     line = _one_line(result)
     assert "schema/schema.graphql: no such file" in line and "out of date" not in line
+
+
+def test_the_collector_threshold_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GO4GRAPH_GC_THRESHOLD sets the young generation's threshold when the app is built (the
+    other two keep Python's ratios); a bad value is a clear start-up error."""
+    import gc
+
+    from gateway.app import create_app
+    from gateway.settings import SettingsError, load_settings
+
+    saved = gc.get_threshold()
+    try:
+        create_app(load_settings())
+        assert gc.get_threshold() == (20_000, saved[1], saved[2])
+        monkeypatch.setenv("GO4GRAPH_GC_THRESHOLD", "700")
+        create_app(load_settings())
+        assert gc.get_threshold()[0] == 700
+        monkeypatch.setenv("GO4GRAPH_GC_THRESHOLD", "-1")
+        with pytest.raises(SettingsError, match="GO4GRAPH_GC_THRESHOLD"):
+            load_settings()
+    finally:
+        gc.set_threshold(*saved)
