@@ -74,9 +74,9 @@ def _timetabled_class(self: Row) -> ClassRef | None:
     return row_by(self.res, keys.CLASSES(self.year), self.raw.get("class_id"))
 
 
-def _day_text(day: dt.date | str | None, row: Record) -> str:
+def _day_text(day: dt.date | str | None, row: Record | None) -> str:
     if day is None:
-        return str(row.get("date") or "")[:10]
+        return str((row or {}).get("date") or "")[:10]
     return day if isinstance(day, str) else day.isoformat()
 
 
@@ -131,6 +131,9 @@ def day_marks(kind: type[M], res: Resources, year: int, rows: Iterable[Record], 
               day: dt.date | str | None = None) -> list[M]:
     """Marks of ``kind`` for rows of one date's resource (every row: a session mark whose
     session is neither AM nor PM shows an error at its session)."""
+    if day is not None:
+        text = _day_text(day, None)
+        return [kind(raw=row, year=year, res=res, day=text, owner=owner) for row in rows]
     return [kind(raw=row, year=year, res=res, day=_day_text(day, row), owner=owner) for row in rows]
 
 

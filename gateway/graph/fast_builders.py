@@ -143,26 +143,30 @@ MEMO_RATIO = 8
 MEMO_SIZE = 3
 
 
-def _size(grouped: Any) -> int:
-    """The fields of a selection, nested ones included (fragments on other types counted too)."""
-    total = 0
+def _has_fields(grouped: Any, wanted: int) -> bool:
+    """Whether a selection has at least ``wanted`` fields, nested ones included (fragments on
+    other types counted too): counted until ``wanted`` is reached."""
+    left = [wanted]
+
+    def count(selections: Any) -> bool:
+        for node in selections:
+            left[0] -= 1
+            if left[0] <= 0:
+                return True
+            inner = getattr(node, "selection_set", None)
+            if inner is not None and count(inner.selections):
+                return True
+        return False
+
     for fields in grouped.values():
-        total += 1
+        left[0] -= 1
+        if left[0] <= 0:
+            return True
         for details in fields:
             selections = details.node.selection_set
-            if selections is not None:
-                total += _count(selections)
-    return total
-
-
-def _count(selection_set: Any) -> int:
-    total = 0
-    for node in selection_set.selections:
-        total += 1
-        inner = getattr(node, "selection_set", None)
-        if inner is not None:
-            total += _count(inner)
-    return total
+            if selections is not None and count(selections.selections):
+                return True
+    return False
 
 
 #: Set by tests: a link's kept answer is checked against the answer built afresh, every time.
@@ -285,7 +289,7 @@ def make(executor: Selections, return_type: GraphQLOutputType,
     # id is not reused while kept; an abandoned value is never kept. ``tally``: [asked, found].
     # A selection of one or two leaves costs less to build than to look up: not kept.
     kept: dict[Hashable, tuple[Any, dict[str, Any]]] = {}
-    tally = [0 if _size(collected.grouped_field_set) >= MEMO_SIZE else -1, 0]
+    tally = [0 if _has_fields(collected.grouped_field_set, MEMO_SIZE) else -1, 0]
 
     def build_object(value: Any) -> Any:
         if value is None:
