@@ -32,6 +32,8 @@ class Context:
     #: A field's arguments as Python values, converted once per field node and request (not
     #: once per object: ``resolvers.install``).
     arguments: dict[Any, dict[str, Any]] = field(default_factory=dict)
+    #: The executors that ran this request's operation (``release`` empties them).
+    executors: list[Any] = field(default_factory=list)
 
     def resources_for(self, tenant: Tenant) -> Resources:
         res = self._resources.get(tenant.id)
@@ -47,6 +49,18 @@ class Context:
     @property
     def unplanned(self) -> int:
         return sum(r.unplanned for r in self._resources.values())
+
+    def release(self) -> None:
+        """Once the answer is encoded: drop what the request worked out (objects that point
+        back at their resources), so that its tables go with the request by reference
+        counting rather than waiting for the cyclic collector."""
+        for res in self._resources.values():
+            res.answers.clear()
+        self.arguments.clear()
+        for executor in self.executors:
+            executor.release()
+        self.executors.clear()
+        self._resources.clear()
 
 
 Info = strawberry.Info[Context, None]

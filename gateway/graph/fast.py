@@ -182,6 +182,15 @@ class FastExecutor(Executor[Any]):
         self._kept = []
         self._failures = {}
 
+    def release(self) -> None:
+        """Forget this request's builders and their kept answers (they hold the request's
+        objects; graphql-core's executor is itself a reference cycle, which the cyclic
+        collector frees later: the objects should not wait for it)."""
+        self._plans.clear()
+        self._builders.clear()
+        self._kept.clear()
+        self._failures.clear()
+
     def _entries(self, parent_type: GraphQLObjectType,
                  grouped_field_set: GroupedFieldSet) -> list[_Entry]:
         key = (parent_type, id(grouped_field_set))

@@ -66,6 +66,9 @@ class BoundedExecutor(FastExecutor):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._meter = METER.get()
+        executors = getattr(self.context_value, "executors", None)
+        if executors is not None:
+            executors.append(self)  # released with the context (Context.release)
 
     def complete_value(self, return_type: GraphQLOutputType, field_details_list: FieldDetailsList,
                        info: GraphQLResolveInfo[Any], path: Path, result: Any,

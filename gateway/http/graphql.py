@@ -128,6 +128,9 @@ class GraphQLEndpoint:
             return self.encoder.refusal(ex, refused)
         except TimeoutError:
             return self.encoder.refusal(ex, past_deadline(settings.request_timeout))
+        finally:
+            if ex.context is not None:
+                ex.context.release()
 
     async def _log_access(self, ex: Exchange) -> None:
         """One access-log line per school whose sensitive data the answer holds (issue 17); the
