@@ -186,6 +186,8 @@ class Relation:
 
     def answer(self, parent: Any, kwargs: dict[str, Any], keys: list[ResourceKey]) -> Any:
         """The value for the client (a sensitive read is noted for the access log)."""
+        if not self.sensitive:
+            return self.remembered(parent, kwargs) if self.tally[0] >= 0 else self.value(parent, kwargs)
         found = self.value(parent, kwargs)
         if self.sensitive:
             read = self.explicit or scopes.of_keys(keys)
@@ -221,9 +223,9 @@ class Relation:
 
     def expand(self, scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[Any]:
         kwargs = self._kwargs(scope, args)
-        # A field without arguments keeps what it found for each plain record in the request's
-        # memo: its resolver, asked next for the same records, answers from there.
-        value = self.remembered if not kwargs and self.tally[0] >= 0 and not self.sensitive else self.value
+        # What the plan finds for each plain record is kept in the request's memo (by record
+        # and arguments): the resolver, asked next for the same records, answers from there.
+        value = self.remembered if self.tally[0] >= 0 and not self.sensitive else self.value
         out: list[Any] = []
         for parent in parents:
             found = value(parent, kwargs)
@@ -277,8 +279,13 @@ class Relation:
             return self.value(parent, kwargs)
         tally = self.tally
         answers = parent.res.answers
-        memo = (self, id(parent.raw), parent.year)
-        found = answers.get(memo, _MISSING)
+        memo: Any = (self, id(parent.raw), parent.year)
+        if kwargs:  # the same arguments (a date range), whatever scope or info came with them
+            memo = (*memo, *[(k, v) for k, v in kwargs.items() if k not in _RESERVED])
+        try:
+            found = answers.get(memo, _MISSING)
+        except TypeError:  # an argument that cannot be a key (a list of inputs)
+            return self.value(parent, kwargs)
         tally[0] += 1
         if found is _MISSING:
             found = answers[memo] = self.value(parent, kwargs)
