@@ -94,14 +94,21 @@ def report(row: Reported, field: str, value: Any) -> None:
                     extra={"type": type_name, "field": field, "value": text})
 
 
+#: Each enum's members by their value's lower-case text (UNKNOWN left out), made once.
+_BY_TEXT: dict[type[Enum], dict[str, Any]] = {}
+
+
 def match(kind: type[E], value: Any) -> E | None:
     """The member whose value is ``value`` in any case and spacing (None when none is; an
     ``UNKNOWN`` member is never matched: it stands for values the reference does not list)."""
-    text = str(value).strip().lower()
-    for member in kind:
-        if member.name != "UNKNOWN" and str(member.value).lower() == text:
-            return member
-    return None
+    by_text = _BY_TEXT.get(kind)
+    if by_text is None:
+        by_text = _BY_TEXT[kind] = {}
+        for member in kind:
+            if member.name != "UNKNOWN":
+                by_text.setdefault(str(member.value).lower(), member)  # the first, as listed
+    found: E | None = by_text.get(str(value).strip().lower())
+    return found
 
 
 def listed_enum(description: str, unknown: str) -> Callable[[type[E]], type[E]]:
