@@ -169,10 +169,11 @@ class UpstreamCaller:
     async def call(self, method: str, url: str, *, route: str, headers: dict[str, str],
                    params: dict[str, str] | None = None, json_body: bytes | None = None,
                    ok: tuple[int, ...] = (200,), tenant: str = "", priority: float = OTHER,
-                   lease: Lease | None = None) -> Answer:
+                   lease: Lease | None = None, sent: asyncio.Event | None = None) -> Answer:
         """One logical call, retried when that is safe; raises an ``UpstreamError``.
         ``priority`` is its head start among calls waiting for a slot (``gates.PriorityGate``);
-        with a ``lease`` (of the same tenant) the slots are the lease's."""
+        with a ``lease`` (of the same tenant) the slots are the lease's. ``sent`` is set once
+        the request has been written out (when the transport reports it: httpcore's trace)."""
         is_write = method != "GET"
         started = clock.monotonic()
         gate = lease.gate if lease is not None else self.gates.get(tenant)
@@ -205,7 +206,7 @@ class UpstreamCaller:
                 with attempt:
                     return await self._once(method, url, route=route, headers=headers, params=params,
                                             json_body=json_body, ok=ok, is_write=is_write, gate=gate,
-                                            priority=priority, lease=lease)
+                                            priority=priority, lease=lease, sent=sent)
         finally:
             gate.active -= 1
         raise AssertionError("unreachable")  # pragma: no cover
@@ -220,7 +221,7 @@ class UpstreamCaller:
     async def _once(self, method: str, url: str, *, route: str, headers: dict[str, str],
                     params: dict[str, str] | None, json_body: bytes | None, ok: tuple[int, ...],
                     is_write: bool, gate: TenantGate, priority: float = OTHER,
-                    lease: Lease | None = None) -> Answer:
+                    lease: Lease | None = None, sent: asyncio.Event | None = None) -> Answer:
         trial = gate.circuit.admit(route)  # an open circuit answers at once, uncharged
         try:
             request = budget.current()
@@ -232,7 +233,8 @@ class UpstreamCaller:
                                                           "http.method": method}) as current:
                     return await self._send(method, url, route=route, headers=headers, params=params,
                                             json_body=json_body, ok=ok, is_write=is_write,
-                                            span=current, circuit=gate.circuit, request=request)
+                                            span=current, circuit=gate.circuit, request=request,
+                                            sent=sent)
         finally:
             if trial:
                 gate.circuit.end_trial()
@@ -305,7 +307,8 @@ class UpstreamCaller:
     async def _send(self, method: str, url: str, *, route: str, headers: dict[str, str],
                     params: dict[str, str] | None, json_body: bytes | None, ok: tuple[int, ...],
                     is_write: bool, span: Any, circuit: CircuitBreaker,
-                    request: budget.RequestBudget | None) -> Answer:
+                    request: budget.RequestBudget | None,
+                    sent: asyncio.Event | None = None) -> Answer:
         started = time.perf_counter()
         status_label = "error"
         # Each attempt's timeout is cut to what the request has left; a timeout that fires
@@ -318,7 +321,8 @@ class UpstreamCaller:
         try:
             try:
                 response = await self._http.request(method, url, headers=headers, params=params,
-                                                    content=json_body, timeout=attempt_timeout)
+                                                    content=json_body, timeout=attempt_timeout,
+                                                    extensions=_tell(sent))
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 status_label = "connect_error"
                 if cut and isinstance(exc, httpx.TimeoutException):
@@ -367,6 +371,18 @@ class UpstreamCaller:
             metrics.UPSTREAM_SECONDS.labels(self.source, route).observe(elapsed)
             log.debug("upstream call", extra={"source": self.source, "route": route,
                                               "status": status_label, "ms": round(elapsed * 1000, 1)})
+
+
+def _tell(sent: asyncio.Event | None) -> dict[str, Any] | None:
+    """httpx's request extensions that set ``sent`` once the request is written out."""
+    if sent is None:
+        return None
+
+    async def trace(name: str, info: dict[str, Any]) -> None:
+        if name.endswith("send_request_body.complete"):
+            sent.set()
+
+    return {"trace": trace}
 
 
 def _deadline(request: budget.RequestBudget | None, route: str) -> UpstreamLimitExceeded:
