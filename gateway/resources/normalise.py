@@ -217,19 +217,42 @@ class PageRows:
     what is left after the last page is that page's share alone (marks: ~60 ms for the
     whole year's after the walk, the last step of the marks grid's critical path).
 
+    ``used`` notes the indexes built on the route's tables (``Table.unique``/``group``): those
+    are built page by page too (the marks grid's marks by student: ~20 ms after the walk).
     Only for ``row_wise`` routes; like ``normalise``, it may rewrite the pages' rows in place.
     """
 
-    __slots__ = ("_normalise", "rows")
+    __slots__ = ("_normalise", "rows", "_used", "_indexes")
 
-    def __init__(self, route: str) -> None:
+    def __init__(self, route: str, used: set[tuple[str, str]] | None = None) -> None:
         if not row_wise(route):
             raise ValueError(f"{route} is not normalised row by row")
         self._normalise = NORMALISERS.get(route, _plain)
         self.rows: list[Row] = []
+        self._used = used
+        self._indexes: dict[tuple[str, str], dict[Any, Any]] = {
+            spec: {} for spec in sorted(used or ())}
 
     def add(self, items: Any) -> None:
-        self.rows.extend(self._normalise(items).rows)
+        rows = self._normalise(items).rows
+        self.rows.extend(rows)
+        for (kind, field), idx in self._indexes.items():
+            if kind == "u":  # as Table.unique: the first row wins
+                for row in rows:
+                    value = row.get(field)
+                    if value is not None and value not in idx:
+                        idx[value] = row
+                continue
+            for row in rows:  # as Table.group: list-valued fields under each value
+                value = row.get(field)
+                if isinstance(value, list):
+                    for v in value:
+                        idx.setdefault(v, []).append(row)
+                elif value is not None:
+                    idx.setdefault(value, []).append(row)
 
     def table(self) -> Table:
-        return Table(self.rows)
+        table = Table(self.rows, used=self._used)
+        for (kind, field), idx in self._indexes.items():
+            table.preset(kind, field, idx)
+        return table

@@ -101,6 +101,8 @@ class ResourceStore:
     _flight: _Flight = field(default_factory=_Flight)
     #: Loads under way per (tenant, resource): what an invalidation marks stale.
     _loading: dict[tuple[str, ResourceKey], set[_Load]] = field(default_factory=dict)
+    #: Per paged route, the indexes (``Table.unique``/``group``) used on its tables.
+    _indexes_used: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
 
     def serves(self, source: str) -> bool:
         """Whether routes of ``source`` can be read (Assembly only when it is configured)."""
@@ -204,7 +206,8 @@ class ResourceStore:
         if (route.source != GO4SCHOOLS or not route.paged or route.conditional
                 or not row_wise(key.route) or getattr(self.cache, "keeps_tables", False) is not True):
             return None
-        return PageRows(key.route)
+        # The indexes used on this route's tables so far are built page by page as well.
+        return PageRows(key.route, self._indexes_used.setdefault(key.route, set()))
 
     async def _fetch(self, tenant: Tenant, key: ResourceKey, stale: Table | None,
                      pager: PageRows | None = None) -> Fetched | NotModified:

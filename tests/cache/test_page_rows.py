@@ -14,6 +14,7 @@ from gateway.resources.cache import MemoryResourceCache
 from gateway.resources.keys import key as rk
 from gateway.resources.normalise import PageRows, normalise, row_wise
 from gateway.resources.store import ResourceStore
+from gateway.resources.table import Table
 from gateway.resources.tenant import Tenant
 from gateway.shared.secrets import Credential
 from gateway.simulator import DEMO_KEY, Simulator
@@ -93,3 +94,30 @@ async def test_the_store_normalises_during_the_walk_with_the_memory_cache_only(
         await ups.aclose()
     assert a.pages == b.pages > 1
     assert a.table.rows == b.table.rows
+
+
+def test_indexes_used_on_a_routes_table_are_built_page_by_page_next_time() -> None:
+    rows = [{"id": i, "student_id": i % 7 or None, "tags": [i % 3, 9]} for i in range(50)]
+    used: set[tuple[str, str]] = set()
+    first = PageRows("education-details", used)
+    first.add(copy.deepcopy(rows))
+    table = first.table()
+    expected_group = table.group("student_id")
+    expected_tags = table.group("tags")
+    expected_unique = table.unique("student_id")
+    assert used == {("g", "student_id"), ("g", "tags"), ("u", "student_id")}
+
+    again = PageRows("education-details", used)
+    for start in range(0, len(rows), 9):
+        again.add(copy.deepcopy(rows[start:start + 9]))
+    built = again.table()
+    assert set(built._indexes) == used  # ready before anything asks for them
+    assert built.group("student_id") == expected_group
+    assert list(built.group("student_id")) == list(expected_group)  # the same order too
+    assert built.group("tags") == expected_tags
+    assert built.unique("student_id") == expected_unique
+    # Each preset index is the one a fresh build over the table's own rows gives.
+    fresh = Table(built.rows)
+    assert fresh.group("student_id") == built.group("student_id")
+    assert all(a is b for a, b in zip(fresh.unique("student_id").values(),
+                                      built.unique("student_id").values(), strict=True))
