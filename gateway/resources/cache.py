@@ -146,6 +146,10 @@ class MemoryResourceCache:
             return None
         return entry[1]
 
+    #: The table is kept, not the data: ``encode`` answers None, and a store may hand ``set``
+    #: a table it normalised page by page during the walk (``ResourceStore._pager``).
+    keeps_tables = True
+
     def encode(self, data: Any) -> Any:
         return None  # the table is kept, not the data
 

@@ -34,7 +34,7 @@ from gateway import clock, metrics
 from gateway.resources.cache import CacheUnavailable, ResourceCache
 from gateway.resources.flight import SingleFlight
 from gateway.resources.keys import ResourceKey
-from gateway.resources.normalise import conditional_envelope, normalise
+from gateway.resources.normalise import PageRows, conditional_envelope, normalise, row_wise
 from gateway.resources.table import Table
 from gateway.resources.tenant import Tenant
 from gateway.resources.ttl import STALE_KEPT, ttl_for
@@ -101,6 +101,8 @@ class ResourceStore:
     _flight: _Flight = field(default_factory=_Flight)
     #: Loads under way per (tenant, resource): what an invalidation marks stale.
     _loading: dict[tuple[str, ResourceKey], set[_Load]] = field(default_factory=dict)
+    #: Per paged route, the indexes (``Table.unique``/``group``) used on its tables.
+    _indexes_used: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
 
     def serves(self, source: str) -> bool:
         """Whether routes of ``source`` can be read (Assembly only when it is configured)."""
@@ -196,8 +198,19 @@ class ResourceStore:
             if token:
                 await self._unlock(tenant, key, token)
 
-    async def _fetch(self, tenant: Tenant, key: ResourceKey,
-                     stale: Table | None) -> Fetched | NotModified:
+    def _pager(self, key: ResourceKey) -> PageRows | None:
+        """Rows normalised page by page during the walk, for a paged GO4Schools route read row
+        by row, when the cache keeps tables (the memory cache). A cache that keeps the
+        upstream's data (Redis) encodes it whole, before normalising, after the walk."""
+        route = ROUTES[key.route]
+        if (route.source != GO4SCHOOLS or not route.paged or route.conditional
+                or not row_wise(key.route) or getattr(self.cache, "keeps_tables", False) is not True):
+            return None
+        # The indexes used on this route's tables so far are built page by page as well.
+        return PageRows(key.route, self._indexes_used.setdefault(key.route, set()))
+
+    async def _fetch(self, tenant: Tenant, key: ResourceKey, stale: Table | None,
+                     pager: PageRows | None = None) -> Fetched | NotModified:
         route = ROUTES[key.route]
         query = key.query()
         if route.source == ASSEMBLY:
@@ -206,14 +219,24 @@ class ResourceStore:
             return await self.assembly.fetch(key.route, tenant.credential, key.params(),
                                              query or None,
                                              if_modified_since=meta.get("last_modified"))
+        if pager is not None:
+            def on_page(items: list[Any]) -> None:
+                try:
+                    pager.add(items)
+                except (AttributeError, KeyError, TypeError, ValueError):
+                    raise UpstreamProtocolError(f"{key.route} answered rows that cannot be read",
+                                                route=key.route) from None
+            return await self.client.fetch(key.route, tenant.credential, key.params(),
+                                           query or None, on_page=on_page)
         if query:
             return await self.client.fetch(key.route, tenant.credential, key.params(), query)
         return await self.client.fetch(key.route, tenant.credential, key.params())
 
     async def _walk(self, tenant: Tenant, key: ResourceKey, stale: Table | None = None) -> Loaded:
         route = ROUTES[key.route]
+        pager = self._pager(key)
         try:
-            answer = await self._fetch(tenant, key, stale)
+            answer = await self._fetch(tenant, key, stale, pager)
         except UpstreamUnauthorized:
             if route.source == GO4SCHOOLS:  # an Assembly token's refusal revokes no school key
                 await self.purge(tenant)
@@ -235,6 +258,14 @@ class ResourceStore:
             raw, pages = answer.data, answer.pages
         if route.conditional and ttl > 0:
             keep = ttl + STALE_KEPT  # kept stale for revalidation
+        if pager is not None:  # normalised during the walk; the cache keeps the table itself
+            table = pager.table()
+            if keep > 0:
+                try:
+                    await self._store(tenant, key, None, table, keep)
+                except Exception as exc:
+                    self._cache_failed("write", key, exc)
+            return Loaded(table, pages)
         # Encoded before normalising: normalisers may rewrite the upstream rows in place.
         data = self.cache.encode(raw) if keep > 0 else None
         try:

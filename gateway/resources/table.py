@@ -11,12 +11,20 @@ Row = dict[str, Any]
 class Table:
     """Rows of one resource. ``unique``/``group`` build an index on first use and keep it."""
 
-    __slots__ = ("rows", "meta", "_indexes", "__weakref__")  # weakly referenced by kept answers
+    __slots__ = ("rows", "meta", "_indexes", "_used", "__weakref__")  # weakly referenced by kept answers
 
-    def __init__(self, rows: Iterable[Row], meta: Any = None) -> None:
+    def __init__(self, rows: Iterable[Row], meta: Any = None, *,
+                 used: set[tuple[str, str]] | None = None) -> None:
         self.rows: list[Row] = list(rows)
         self.meta = meta  # e.g. the /school object, or nested structure kept whole
         self._indexes: dict[Hashable, Any] = {}
+        #: Where the ``unique``/``group`` indexes built on this table are noted, as ("u"|"g",
+        #: field): the next walk of the route builds them page by page (``PageRows``).
+        self._used = used
+
+    def preset(self, kind: str, field: str, index: dict[Any, Any]) -> None:
+        """An index built elsewhere, exactly as ``unique``/``group`` would build it."""
+        self._indexes[(kind, field)] = index
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -31,6 +39,8 @@ class Table:
                 if value is not None and value not in idx:
                     idx[value] = row
             self._indexes[("u", field)] = idx
+            if self._used is not None:
+                self._used.add(("u", field))
         return idx
 
     def group(self, field: str) -> dict[Any, list[Row]]:
@@ -46,6 +56,8 @@ class Table:
                 elif value is not None:
                     idx.setdefault(value, []).append(row)
             self._indexes[("g", field)] = idx
+            if self._used is not None:
+                self._used.add(("g", field))
         return idx
 
     def derived(self, name: str, build: Callable[[Table], Any]) -> Any:

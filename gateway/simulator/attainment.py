@@ -56,6 +56,11 @@ class Attainment:
         self.yd = yd
         self._grades: dict[str, list[Json]] = {}
         self._exams: dict[str, list[Json]] = {}
+        #: A report's rows, generated once (as grades are): a cursor-paged route is asked
+        #: once per page, and generating the whole list again for every page of it was CPU
+        #: the simulator spent on top of its configured latency (~3-5 ms a page of report
+        #: comments, ~8 ms a report's grades), delaying every answer it had to give meanwhile.
+        self._reports: dict[tuple[str, int, bool], list[Json]] = {}
 
     def _year_group(self, nc: int) -> list[Person]:
         return [p for p in self.yd.pupils if self.yd.nc(p) == nc]
@@ -183,6 +188,12 @@ class Attainment:
         return {p.id for p in self._year_group(int(report["year_group"])) if rng.random() < 0.02}
 
     def report_grades(self, report: Json, exclusions: bool) -> list[Json]:
+        key = ("report_grades", int(report["id"]), exclusions)
+        if key not in self._reports:
+            self._reports[key] = self._report_grades(report, exclusions)
+        return self._reports[key]
+
+    def _report_grades(self, report: Json, exclusions: bool) -> list[Json]:
         rng = self.yd.rng("report-grades", report["id"])
         nc = int(report["year_group"])
         excluded = self._excluded(report) if exclusions else set()
@@ -202,6 +213,12 @@ class Attainment:
         return out
 
     def report_attributes(self, report: Json) -> list[Json]:
+        key = ("report_attributes", int(report["id"]), False)
+        if key not in self._reports:
+            self._reports[key] = self._report_attributes(report)
+        return self._reports[key]
+
+    def _report_attributes(self, report: Json) -> list[Json]:
         rng = self.yd.rng("report-attributes", report["id"])
         nc = int(report["year_group"])
         out = []
@@ -218,6 +235,12 @@ class Attainment:
         return out
 
     def report_comments(self, report: Json) -> list[Json]:
+        key = ("report_comments", int(report["id"]), False)
+        if key not in self._reports:
+            self._reports[key] = self._report_comments(report)
+        return self._reports[key]
+
+    def _report_comments(self, report: Json) -> list[Json]:
         if not (report["enable_comments"] and report["prepared_at"]):
             return []  # comments are served only once a report is prepared for publication
         rng = self.yd.rng("report-comments", report["id"])

@@ -151,6 +151,11 @@ class YearData:
         for nc in range(7, 14):
             self.attainment.grades(nc)
             self.attainment.exam_results(nc)
+        for report in self.attainment.reports:
+            for exclusions in (True, False):
+                self.attainment.report_grades(report, exclusions)
+            self.attainment.report_attributes(report)
+            self.attainment.report_comments(report)
 
 
 class School:

@@ -16,8 +16,9 @@ import orjson
 from gateway import metrics
 from gateway.shared.secrets import Credential
 from gateway.upstream.answers import Fetched, NotModified
-from gateway.upstream.caller import UpstreamCaller
+from gateway.upstream.caller import Lease, UpstreamCaller
 from gateway.upstream.errors import UpstreamProtocolError
+from gateway.upstream.gates import NEXT_PAGE, OTHER
 from gateway.upstream.routes import ASSEMBLY, ROUTES, Route
 
 __all__ = ["ACCEPT", "MAX_PER_PAGE", "AssemblyClient", "AssemblyFetched", "NotModified"]
@@ -83,6 +84,11 @@ class AssemblyClient:
 
     async def _list(self, route: Route, url: str, token: Credential, query: dict[str, str],
                     if_modified_since: str | None) -> Fetched | NotModified:
+        async with self._caller.lease(token.fingerprint) as lease:
+            return await self._pages(route, url, token, query, if_modified_since, lease)
+
+    async def _pages(self, route: Route, url: str, token: Credential, query: dict[str, str],
+                     if_modified_since: str | None, lease: Lease) -> Fetched | NotModified:
         name = route.name
         items: list[Any] = []
         page, pages = 1, 0
@@ -97,7 +103,7 @@ class AssemblyClient:
             answer = await self._caller.call(
                 "GET", url, route=name, headers=headers,
                 params={**query, "page": str(page), "per_page": str(self.per_page)},
-                ok=(200, 304), tenant=token.fingerprint)
+                ok=(200, 304), priority=NEXT_PAGE if pages else OTHER, lease=lease)
             pages += 1
             if answer.status == 304:
                 metrics.REVALIDATIONS.labels(self.source, name).inc()

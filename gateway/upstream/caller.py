@@ -34,7 +34,7 @@ from gateway.upstream.errors import (
     UpstreamUnavailable,
     error_for_status,
 )
-from gateway.upstream.gates import CircuitBreaker, TenantGate, TenantGates
+from gateway.upstream.gates import OTHER, CircuitBreaker, PriorityGate, TenantGate, TenantGates
 
 log = logging.getLogger("go4graph.upstream")
 
@@ -88,6 +88,19 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(when.timestamp() - clock.now(), 0.0)
 
 
+class Lease:
+    """A paged walk's upstream slots (its tenant's and the process's), kept from one page to
+    the next (``UpstreamCaller.lease``): taken by its first request, used again by each next
+    page unless another caller has waited longer than the page's head start, given back when
+    an attempt fails (no slot is held through a retry's wait) and when the walk ends."""
+
+    __slots__ = ("gate", "held")
+
+    def __init__(self, gate: TenantGate) -> None:
+        self.gate = gate
+        self.held = False
+
+
 class UpstreamCaller:
     """Sends requests for one upstream (GO4Schools or Assembly) under the shared rules.
 
@@ -96,11 +109,12 @@ class UpstreamCaller:
     waiting for its own slot holds none of the process's. Every request sent is charged
     to the request's budget (``budget.current()``), retries included: the budget counts
     the load put on the upstream. Retries and Retry-After waits are taken only while they
-    fit the budget's deadline (without one: the upstream timeout x retries).
+    fit the budget's deadline (without one: the upstream timeout x retries). Both bounds
+    serve their waiters by ``priority`` (``gates.PriorityGate``): a walk's next page first.
     """
 
     def __init__(self, http: httpx.AsyncClient, *, source: str, policy: CallPolicy,
-                 semaphore: asyncio.Semaphore, tenant_concurrency: int | None = None,
+                 semaphore: asyncio.Semaphore | PriorityGate, tenant_concurrency: int | None = None,
                  max_tenants: int = 1000, clock: Callable[[], float] = clock.monotonic) -> None:
         self._http = http
         self.source = source
@@ -109,6 +123,20 @@ class UpstreamCaller:
         self.gates = TenantGates(source, policy, concurrency=tenant_concurrency or 1_000_000,
                                  max_tenants=max_tenants, clock=clock)
         self._wait = _WaitRetryAfter(policy)
+
+    @contextlib.asynccontextmanager
+    async def lease(self, tenant: str = "") -> AsyncIterator[Lease]:
+        """Slots for a walk's calls (``call(lease=...)``): a walk's next page then does not
+        queue behind calls that came while its page was being read (``Lease``)."""
+        lease = Lease(self.gates.get(tenant))
+        lease.gate.active += 1  # not evicted between pages
+        try:
+            yield lease
+        finally:
+            lease.gate.active -= 1
+            if lease.held:
+                lease.held = False
+                self._give(lease.gate)
 
     def circuit(self, tenant: str = "") -> CircuitBreaker:
         """The circuit breaker of one tenant (created on first use)."""
@@ -140,11 +168,15 @@ class UpstreamCaller:
 
     async def call(self, method: str, url: str, *, route: str, headers: dict[str, str],
                    params: dict[str, str] | None = None, json_body: bytes | None = None,
-                   ok: tuple[int, ...] = (200,), tenant: str = "") -> Answer:
-        """One logical call, retried when that is safe; raises an ``UpstreamError``."""
+                   ok: tuple[int, ...] = (200,), tenant: str = "", priority: float = OTHER,
+                   lease: Lease | None = None, sent: asyncio.Event | None = None) -> Answer:
+        """One logical call, retried when that is safe; raises an ``UpstreamError``.
+        ``priority`` is its head start among calls waiting for a slot (``gates.PriorityGate``);
+        with a ``lease`` (of the same tenant) the slots are the lease's. ``sent`` is set once
+        the request has been written out (when the transport reports it: httpcore's trace)."""
         is_write = method != "GET"
         started = clock.monotonic()
-        gate = self.gates.get(tenant)
+        gate = lease.gate if lease is not None else self.gates.get(tenant)
 
         def retryable(exc: BaseException) -> bool:
             if isinstance(exc, UpstreamRateLimited):
@@ -173,7 +205,8 @@ class UpstreamCaller:
             async for attempt in retrying:
                 with attempt:
                     return await self._once(method, url, route=route, headers=headers, params=params,
-                                            json_body=json_body, ok=ok, is_write=is_write, gate=gate)
+                                            json_body=json_body, ok=ok, is_write=is_write, gate=gate,
+                                            priority=priority, lease=lease, sent=sent)
         finally:
             gate.active -= 1
         raise AssertionError("unreachable")  # pragma: no cover
@@ -187,55 +220,95 @@ class UpstreamCaller:
 
     async def _once(self, method: str, url: str, *, route: str, headers: dict[str, str],
                     params: dict[str, str] | None, json_body: bytes | None, ok: tuple[int, ...],
-                    is_write: bool, gate: TenantGate) -> Answer:
+                    is_write: bool, gate: TenantGate, priority: float = OTHER,
+                    lease: Lease | None = None, sent: asyncio.Event | None = None) -> Answer:
         trial = gate.circuit.admit(route)  # an open circuit answers at once, uncharged
         try:
             request = budget.current()
             if request is not None:
                 request.charge(route)  # one upstream request sent; refused past the allowance
-            async with self._slots(gate, request, route):
+            async with self._slots(gate, request, route, priority, lease):
                 with tracing.span(f"upstream {route}", **{"upstream.source": self.source,
                                                           "upstream.route": route,
                                                           "http.method": method}) as current:
                     return await self._send(method, url, route=route, headers=headers, params=params,
                                             json_body=json_body, ok=ok, is_write=is_write,
-                                            span=current, circuit=gate.circuit, request=request)
+                                            span=current, circuit=gate.circuit, request=request,
+                                            sent=sent)
         finally:
             if trial:
                 gate.circuit.end_trial()
 
     @contextlib.asynccontextmanager
     async def _slots(self, gate: TenantGate, request: budget.RequestBudget | None,
-                     route: str) -> AsyncIterator[None]:
+                     route: str, priority: float = OTHER,
+                     lease: Lease | None = None) -> AsyncIterator[None]:
         """The tenant's slot, then the process's; waiting for them counts against the deadline.
-        A free slot is taken without a deadline timer (acquiring it cannot wait: the timer
-        could never fire), which is most calls."""
-        await self._acquire(gate.semaphore, request, route)
+        With a lease, the slots it holds are used
+        again unless another caller is due first; they are kept after a success only."""
+        if lease is None or not lease.held or self._due_first(gate, priority):
+            if lease is not None and lease.held:
+                lease.held = False
+                self._give(gate)  # another caller waited longer than our head start
+            await self._take(gate, request, route, priority)
+            if lease is not None:
+                lease.held = True
+        ok = False
         try:
-            await self._acquire(self._semaphore, request, route)
-            try:
-                yield
-            finally:
-                self._semaphore.release()
+            yield
+            ok = True
         finally:
+            if lease is None or not ok:
+                if lease is not None:
+                    lease.held = False
+                self._give(gate)
+
+    async def _take(self, gate: TenantGate, request: budget.RequestBudget | None, route: str,
+                    priority: float) -> None:
+        await self._acquire(gate.semaphore, request, route, priority)
+        try:
+            await self._acquire(self._semaphore, request, route, priority)
+        except BaseException:
             gate.semaphore.release()
+            raise
+
+    def _give(self, gate: TenantGate) -> None:
+        self._semaphore.release()
+        gate.semaphore.release()
+
+    def _due_first(self, gate: TenantGate, head_start: float) -> bool:
+        """Whether a waiter for the tenant's or the process's slots goes before a caller
+        asking now with ``head_start``."""
+        return gate.semaphore.overdue(head_start) or (
+            isinstance(self._semaphore, PriorityGate) and self._semaphore.overdue(head_start))
 
     @staticmethod
-    async def _acquire(semaphore: asyncio.Semaphore, request: budget.RequestBudget | None,
-                       route: str) -> None:
-        if not semaphore.locked():
+    async def _acquire(semaphore: asyncio.Semaphore | PriorityGate,
+                       request: budget.RequestBudget | None, route: str, priority: float) -> None:
+        left = request.remaining() if request is not None else None
+        if isinstance(semaphore, PriorityGate):
+            # Even a free slot is handed out at the end of the loop's turn, maybe to a call
+            # due first: the wait is bounded by the deadline whenever there is one.
+            if left is None:
+                await semaphore.acquire(priority)
+                return
+        elif not semaphore.locked():
             await semaphore.acquire()  # returns at once, without yielding to the loop
             return
         try:
-            async with asyncio.timeout(request.remaining() if request is not None else None):
-                await semaphore.acquire()
+            async with asyncio.timeout(left):
+                if isinstance(semaphore, PriorityGate):
+                    await semaphore.acquire(priority)
+                else:
+                    await semaphore.acquire()
         except TimeoutError:
             raise _deadline(request, route) from None
 
     async def _send(self, method: str, url: str, *, route: str, headers: dict[str, str],
                     params: dict[str, str] | None, json_body: bytes | None, ok: tuple[int, ...],
                     is_write: bool, span: Any, circuit: CircuitBreaker,
-                    request: budget.RequestBudget | None) -> Answer:
+                    request: budget.RequestBudget | None,
+                    sent: asyncio.Event | None = None) -> Answer:
         started = time.perf_counter()
         status_label = "error"
         # Each attempt's timeout is cut to what the request has left; a timeout that fires
@@ -248,7 +321,8 @@ class UpstreamCaller:
         try:
             try:
                 response = await self._http.request(method, url, headers=headers, params=params,
-                                                    content=json_body, timeout=attempt_timeout)
+                                                    content=json_body, timeout=attempt_timeout,
+                                                    extensions=_tell(sent))
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 status_label = "connect_error"
                 if cut and isinstance(exc, httpx.TimeoutException):
@@ -299,6 +373,18 @@ class UpstreamCaller:
                                               "status": status_label, "ms": round(elapsed * 1000, 1)})
 
 
+def _tell(sent: asyncio.Event | None) -> dict[str, Any] | None:
+    """httpx's request extensions that set ``sent`` once the request is written out."""
+    if sent is None:
+        return None
+
+    async def trace(name: str, info: dict[str, Any]) -> None:
+        if name.endswith("send_request_body.complete"):
+            sent.set()
+
+    return {"trace": trace}
+
+
 def _deadline(request: budget.RequestBudget | None, route: str) -> UpstreamLimitExceeded:
     timeout = request.binding_timeout() if request is not None else None
     limit = timeout if timeout is not None else 0.0
@@ -307,6 +393,7 @@ def _deadline(request: budget.RequestBudget | None, route: str) -> UpstreamLimit
         route=route, limit="deadline", value=limit, max=limit)
 
 
-__all__ = ["Answer", "CallPolicy", "CircuitBreaker", "TenantGate", "TenantGates", "UpstreamCaller",
+__all__ = ["Answer", "CallPolicy", "CircuitBreaker", "Lease", "TenantGate", "TenantGates",
+           "UpstreamCaller",
            "UpstreamError",
            "retry_after_seconds"]

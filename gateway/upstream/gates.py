@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -98,11 +100,104 @@ class CircuitBreaker:
                 self._on_change(True)
 
 
+#: Head starts in ``PriorityGate`` (seconds): a waiter is served as if it had come that much
+#: earlier. A paged walk's next page goes first, then the first page of a walk expected to be
+#: long, then any other call; a bounded head start, not a strict class, so that a call that
+#: starts a short walk is not held up for longer than this by long walks (no starvation).
+NEXT_PAGE = 0.5
+LONG_WALK = 0.25
+OTHER = 0.0
+
+
+class PriorityGate:
+    """A counting semaphore that serves its waiters earliest (arrival - head start) first.
+
+    Critical-path scheduling for the upstream's slots: a walk of ``n`` pages is ``n`` round
+    trips one after another, so a page of a walk under way (or the first page of a walk
+    expected to be long) gets a freed slot before calls that came a little earlier to start
+    short walks, which then fit in beside the long one without lengthening the request. The
+    bound itself is unchanged. A released slot is handed to the chosen waiter directly, so a
+    newcomer cannot take it first; a waiter cancelled (its deadline, its client gone) is
+    skipped, and one cancelled after being handed a slot passes it on. ``clock`` is the
+    event loop's by default (injectable for tests).
+    """
+
+    __slots__ = ("_value", "_waiters", "_order", "_clock", "_dispatching")
+
+    def __init__(self, value: int, *, clock: Callable[[], float] | None = None) -> None:
+        if value < 0:
+            raise ValueError("a gate's value must be >= 0")
+        self._value = value
+        self._waiters: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._clock = clock
+        self._dispatching = False  # a hand-out of free slots is due this turn of the loop
+
+    def locked(self) -> bool:
+        """True when no slot is free (an ``acquire`` then waits for a release)."""
+        return self._value == 0
+
+    @property
+    def waiting(self) -> int:
+        """Callers waiting for a slot."""
+        return sum(1 for *_, fut in self._waiters if not fut.done())
+
+    def _now(self) -> float:
+        return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
+
+    def overdue(self, head_start: float) -> bool:
+        """Whether a waiter would be served before a caller asking now with ``head_start``:
+        then a holder about to use its slot again with that head start should let it go."""
+        while self._waiters and self._waiters[0][2].done():
+            heapq.heappop(self._waiters)  # waiters that gave up
+        return bool(self._waiters) and self._waiters[0][0] < self._now() - head_start
+
+    async def acquire(self, head_start: float = OTHER) -> bool:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        heapq.heappush(self._waiters, (self._now() - head_start, next(self._order), fut))
+        if self._value > 0 and not self._dispatching:
+            # Free slots are handed out at the end of this turn of the event loop, not on the
+            # spot: the calls a plan starts together (one gather) all ask in the same turn, and
+            # the long walks among them get the slots first, whatever their order.
+            self._dispatching = True
+            loop.call_soon(self._dispatch)
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.release()  # handed a slot, then cancelled before using it: pass it on
+            raise
+        return True
+
+    def _dispatch(self) -> None:
+        self._dispatching = False
+        while self._value > 0 and self._waiters:
+            *_, fut = heapq.heappop(self._waiters)
+            if not fut.done():
+                self._value -= 1
+                fut.set_result(None)
+
+    def release(self) -> None:
+        while self._waiters and not self._dispatching:
+            *_, fut = heapq.heappop(self._waiters)
+            if not fut.done():  # skip waiters that gave up
+                fut.set_result(None)
+                return
+        self._value += 1
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.release()
+
+
 @dataclass(slots=True)
 class TenantGate:
     """One tenant's share of an upstream: its own concurrency bound and its own circuit."""
 
-    semaphore: asyncio.Semaphore
+    semaphore: PriorityGate
     circuit: CircuitBreaker
     active: int = 0  # calls holding or waiting for this gate
 
@@ -135,7 +230,7 @@ class TenantGates:
             return gate
         while len(self._gates) >= self._max:
             self._evict()
-        gate = TenantGate(asyncio.Semaphore(self._concurrency),
+        gate = TenantGate(PriorityGate(self._concurrency, clock=self._clock),
                           CircuitBreaker(self.source, self._policy.circuit_failures,
                                          self._policy.circuit_reset, clock=self._clock,
                                          on_change=self._circuit_changed))

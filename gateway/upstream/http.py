@@ -6,7 +6,6 @@ simulator (``httpx.ASGITransport``) for the demo school and most tests.
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import sys
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import httpx
 
 from gateway.upstream.assembly import AssemblyClient
 from gateway.upstream.caller import CallPolicy, UpstreamCaller
+from gateway.upstream.gates import PriorityGate
 from gateway.upstream.go4schools import GO4SchoolsClient
 from gateway.upstream.network import fast_transport
 
@@ -86,7 +86,7 @@ class Upstreams:
                             follow_redirects=False)
         # One bound for all upstream requests in flight from this process; each tenant
         # also has its own, smaller bound and its own circuit breaker (``TenantGates``).
-        self.semaphore = asyncio.Semaphore(config.concurrency)
+        self.semaphore = PriorityGate(config.concurrency)
         self.config = config
         per_tenant = dict(tenant_concurrency=config.tenant_concurrency, max_tenants=config.max_tenants)
         self.go4schools = GO4SchoolsClient(

@@ -38,12 +38,20 @@ from httpcore._utils import is_socket_readable
 __all__ = ["AsyncioBackend", "fast_transport"]
 
 
+#: The most one read hands httpcore, and twice the most a connection's buffer holds before
+#: the socket's reading pauses (asyncio's default, 64 KiB, paused a 1.5 MB page 12 times).
+READ_AT_ONCE = 1024 * 1024
+
+
 class AsyncioStream(AsyncNetworkStream):
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
         self._writer = writer
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        # Whatever has arrived, up to READ_AT_ONCE (h11 takes any amount): a big page is then
+        # read in a few turns of the loop instead of one per 64 KiB httpcore asks for.
+        max_bytes = max(max_bytes, READ_AT_ONCE)
         try:
             if timeout is None:
                 return await self._reader.read(max_bytes)
@@ -125,11 +133,13 @@ class AsyncioBackend(AsyncNetworkBackend):
                           local_address: str | None = None,
                           socket_options: Iterable[SOCKET_OPTION] | None = None) -> AsyncNetworkStream:
         return await _connected(asyncio.open_connection(
-            host, port, local_addr=(local_address, 0) if local_address else None), timeout, socket_options)
+            host, port, local_addr=(local_address, 0) if local_address else None,
+            limit=READ_AT_ONCE), timeout, socket_options)
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None,  # noqa: ASYNC109
                                   socket_options: Iterable[SOCKET_OPTION] | None = None) -> AsyncNetworkStream:
-        return await _connected(asyncio.open_unix_connection(path), timeout, socket_options)
+        return await _connected(asyncio.open_unix_connection(path, limit=READ_AT_ONCE), timeout,
+                                socket_options)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
