@@ -56,6 +56,9 @@ class FieldPlan:
     #: Raises when the field's arguments are bad (the field will report it): the plan then
     #: starts nothing below it.
     check: Callable[[Scope, dict[str, Any]], None] | None = None
+    #: ``needs`` in two parts, for a static field: (keys known now, an awaitable of the rest or
+    #: None); raises at once for bad arguments or data outside the caller's categories.
+    split: Callable[[Scope, list[Any], dict[str, Any]], tuple[list[ResourceKey], Awaitable[list[ResourceKey]] | None]] | None = None
 
 
 def planned(*, needs: Needs | None = None, expand: Expand | None = None) -> Callable[[Any], Any]:
@@ -167,7 +170,11 @@ async def prefetch(scope: Scope, raw_info: Any, type_: GraphQLObjectType, parent
     # Critical path: every resource whose key follows from the query alone (year-scoped routes,
     # keys named by arguments) starts loading now; only keys that depend on loaded data wait
     # for the level above (issue 19). Loads in flight are shared, so each key is walked once.
-    early = [scope.resources.load_many(keys) for keys in await _static_keys(scope, walk, type_, sets)]
+    ready, waiting = await _static_keys(scope, walk, type_, sets)
+    early = [scope.resources.load_many(keys) for keys in ready]
+    # Keys that need a year resource first (a range's open days need the calendar) start as
+    # soon as it is in, each on its own: none waits for another's prerequisite.
+    early += [_load_when_known(scope, pending) for pending in waiting]
     started = [asyncio.ensure_future(job) for job in early]
     try:
         await _level(scope, walk, type_, parents, sets)
@@ -176,10 +183,17 @@ async def prefetch(scope: Scope, raw_info: Any, type_: GraphQLObjectType, parent
             await asyncio.gather(*started, return_exceptions=True)
 
 
+async def _load_when_known(scope: Scope, pending: Awaitable[Iterable[ResourceKey]]) -> None:
+    await scope.resources.load_many(await pending)
+
+
 async def _static_keys(scope: Scope, walk: _Walk, type_: GraphQLObjectType,
-                       selection_sets: list[SelectionSetNode | None]) -> list[Iterable[ResourceKey]]:
-    """The keys of every static field selected below ``type_`` (whatever the parents)."""
+                       selection_sets: list[SelectionSetNode | None],
+                       ) -> tuple[list[Iterable[ResourceKey]], list[Awaitable[Iterable[ResourceKey]]]]:
+    """The keys of every static field selected below ``type_`` (whatever the parents): those
+    known now, and awaitables of those that need a year resource loaded first."""
     found: list[Iterable[ResourceKey]] = []
+    waiting: list[Awaitable[Iterable[ResourceKey]]] = []
     for name, nodes in walk.collect(type_, selection_sets).items():
         field_def = type_.fields.get(name)
         plan = None if field_def is None or name.startswith("__") else field_plan(field_def)
@@ -191,7 +205,12 @@ async def _static_keys(scope: Scope, walk: _Walk, type_: GraphQLObjectType,
             try:
                 if plan.check is not None:
                     plan.check(scope, args)
-                if plan.static and plan.needs is not None:
+                if plan.static and plan.split is not None:
+                    now, rest = plan.split(scope, [], args)
+                    found.append(now)
+                    if rest is not None:
+                        waiting.append(rest)
+                elif plan.static and plan.needs is not None:
                     keys = plan.needs(scope, [], args)
                     found.append(await keys if inspect.isawaitable(keys) else keys)
             except Exception:
@@ -199,8 +218,10 @@ async def _static_keys(scope: Scope, walk: _Walk, type_: GraphQLObjectType,
             valid.append(node)
         child = get_named_type(field_def.type)
         if valid and plan.expand is not None and isinstance(child, GraphQLObjectType):
-            found.extend(await _static_keys(scope, walk, child, [n.selection_set for n in valid]))
-    return found
+            more, later = await _static_keys(scope, walk, child, [n.selection_set for n in valid])
+            found.extend(more)
+            waiting.extend(later)
+    return found, waiting
 
 
 async def _level(scope: Scope, walk: _Walk, type_: GraphQLObjectType, parents: list[Any],

@@ -221,6 +221,13 @@ class Relation:
         now, later = self.keys(scope, parents, self._kwargs(scope, args))
         return await self.all_keys(scope.resources, now, later)
 
+    def split(self, scope: Scope, parents: list[Any], args: dict[str, Any]) -> tuple[list[ResourceKey], Any]:
+        """``needs`` as (the keys known now, an awaitable of the rest or None): the plan starts
+        the first at once and each rest on its own, so a range's keys (after the calendar)
+        hold up no other field's."""
+        now, later = self.keys(scope, parents, self._kwargs(scope, args))
+        return now, (self.all_keys(scope.resources, [], later) if later else None)
+
     def expand(self, scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[Any]:
         kwargs = self._kwargs(scope, args)
         # What the plan finds for each plain record is kept in the request's memo (by record
@@ -375,7 +382,8 @@ def relation(*reads: Reads, description: str, check: Callable[..., None] | None 
             resolver.__annotations__["info"] = strawberry.Info
         resolver.relation = rel  # type: ignore[attr-defined,union-attr]
         setattr(resolver, PLAN_ATTR, FieldPlan(needs=rel.needs, expand=rel.expand, static=rel.static,
-                                               check=rel.plan_check if check is not None else None))
+                                               check=rel.plan_check if check is not None else None,
+                                               split=rel.split))
         field = strawberry.field(resolver=resolver, description=description, **field_options)
         rel.field = field
         return field
