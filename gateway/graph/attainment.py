@@ -97,7 +97,17 @@ def students_year_groups(route: keys.ArgRoute) -> keys.Keyed:
 
         return after_education_details()
 
-    return keys.Keyed(of, routes=(keys.EDUCATION_DETAILS.route, route.route))
+    def hinted(year: int, hints: keys.Hints) -> list[ResourceKey] | None:
+        group = hints.get("year_group")
+        return None if group is None else [route(year, group)]
+
+    return keys.Keyed(of, routes=(keys.EDUCATION_DETAILS.route, route.route), hinted=hinted)
+
+
+def _grade_types_hinted(year: int, hints: keys.Hints) -> list[ResourceKey] | None:
+    """A year group's grade types, when the query says which year group its grades are of."""
+    group = hints.get("year_group")
+    return None if group is None else [keys.GRADE_TYPES(year, group)]
 
 
 def year_group_named(route: keys.ArgRoute) -> keys.Keyed:
@@ -155,7 +165,8 @@ class HeadlineGrade(Row):
 
     # Links are declared as annotated fields, so that the schema keeps the class's field order.
     grade_type: GradeType | None = relation(
-        keys.per_parent(lambda grade: [keys.GRADE_TYPES(grade.year, grade.year_group_code)], keys.GRADE_TYPES.route),
+        keys.per_parent(lambda grade: [keys.GRADE_TYPES(grade.year, grade.year_group_code)], keys.GRADE_TYPES.route,
+                        hinted=_grade_types_hinted),
         description="The grade type as configured for the student's year group (GET Grade Types)." + GRADE_TYPES_CLAIM,
         link=lambda grade: (grade.year_group_code, grade.raw.get("grade_type_id")),
     )(_grade_type)
@@ -190,7 +201,7 @@ def headline_grades(parent: Any, year_group: str | None, rows: list[Record]) -> 
 class StudentAttainmentFields(Row):
     """Fields this domain adds to Student (composed in students.py)."""
 
-    @relation(keys.EDUCATION_DETAILS, students_year_groups(keys.GRADES),
+    @relation(keys.EDUCATION_DETAILS, students_year_groups(keys.GRADES), keeps_hints=True,
               description="The student's headline grades, of every grade type and subject (GET Grades for the student's year group)." + GRADES_CLAIM + EDU_YEAR_GROUP_CLAIM)
     def grades(self) -> list[HeadlineGrade]:
         return headline_grades(self, *student_rows(self, keys.GRADES))

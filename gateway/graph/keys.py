@@ -16,6 +16,11 @@ from typing import Any, Protocol, TypeVar
 from gateway.resources.keys import ResourceKey, key
 
 KeyList = Iterable[ResourceKey] | Awaitable[Iterable[ResourceKey]]
+#: What a query says of every object of a level, from an ancestor field's arguments, e.g.
+#: ``{"year_group": "9"}`` for the students of ``students(yearGroup: "9")`` (graph/plan.py).
+Hints = dict[str, Any]
+#: Keys from the year and the hints (None: the hints do not say enough).
+Hinted = Callable[[int, Hints], "list[ResourceKey] | None"]
 
 
 class Reads(Protocol):
@@ -94,6 +99,9 @@ class Keyed:
     static: bool = False
     #: The routes whose keys ``of`` makes (their data categories are the field's).
     routes: tuple[str, ...] = ()
+    #: The keys, from what the query says of every parent (``Hints``), or None when it says
+    #: too little: lets a plan start them before the parents' data is in.
+    hinted: Hinted | None = None
 
     def keys(self, scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> KeyList:
         return self.of(scope, parents, args)
@@ -107,15 +115,17 @@ class PerParent:
     of: Callable[[Any], Iterable[ResourceKey]]
     routes: tuple[str, ...] = ()
     static: bool = False
+    hinted: Hinted | None = None  # as Keyed's
 
     def keys(self, scope: Any, parents: Sequence[Any], args: dict[str, Any]) -> list[ResourceKey]:
         of = self.of
         return list(dict.fromkeys(k for p in parents for k in of(p)))
 
 
-def per_parent(of: Callable[[Any], Iterable[ResourceKey]], *routes: str) -> PerParent:
+def per_parent(of: Callable[[Any], Iterable[ResourceKey]], *routes: str,
+               hinted: Hinted | None = None) -> PerParent:
     """Keys that each parent names (``of(parent)``); ``routes``: the routes they belong to."""
-    return PerParent(of, routes)
+    return PerParent(of, routes, hinted=hinted)
 
 
 def by_args(of: Callable[..., Iterable[ResourceKey]], *routes: str) -> Keyed:

@@ -59,6 +59,13 @@ class FieldPlan:
     #: ``needs`` in two parts, for a static field: (keys known now, an awaitable of the rest or
     #: None); raises at once for bad arguments or data outside the caller's categories.
     split: Callable[[Scope, list[Any], dict[str, Any]], tuple[list[ResourceKey], Awaitable[list[ResourceKey]] | None]] | None = None
+    #: Keys from what the query says of every parent (hints, see ``_static_keys``), or None.
+    hinted: Callable[[Scope, dict[str, Any]], list[ResourceKey] | None] | None = None
+    #: What the query says of every child, from the field's arguments: ``hints(scope, args)``.
+    hints: Callable[[Scope, dict[str, Any]], dict[str, Any]] | None = None
+    #: The children are what the parent is as far as the hints go (a year-9 student's grades
+    #: are year 9's): the hints pass down.
+    keeps_hints: bool = False
 
 
 def planned(*, needs: Needs | None = None, expand: Expand | None = None) -> Callable[[Any], Any]:
@@ -188,10 +195,14 @@ async def _load_when_known(scope: Scope, pending: Awaitable[Iterable[ResourceKey
 
 
 async def _static_keys(scope: Scope, walk: _Walk, type_: GraphQLObjectType,
-                       selection_sets: list[SelectionSetNode | None],
+                       selection_sets: list[SelectionSetNode | None], hints: dict[str, Any] | None = None,
                        ) -> tuple[list[Iterable[ResourceKey]], list[Awaitable[Iterable[ResourceKey]]]]:
     """The keys of every static field selected below ``type_`` (whatever the parents): those
-    known now, and awaitables of those that need a year resource loaded first."""
+    known now, and awaitables of those that need a year resource loaded first.
+
+    ``hints``: what the query says of every object of ``type_`` (the students of
+    ``students(yearGroup: "9")`` are in year 9): a field whose keys follow from them (a
+    student's grades: year 9's) starts too, instead of waiting for the parents' data."""
     found: list[Iterable[ResourceKey]] = []
     waiting: list[Awaitable[Iterable[ResourceKey]]] = []
     for name, nodes in walk.collect(type_, selection_sets).items():
@@ -199,7 +210,7 @@ async def _static_keys(scope: Scope, walk: _Walk, type_: GraphQLObjectType,
         plan = None if field_def is None or name.startswith("__") else field_plan(field_def)
         if plan is None:
             continue
-        valid = []
+        valid: list[tuple[Any, dict[str, Any]]] = []
         for node in nodes:
             args = get_argument_values(field_def, node, walk.variables)
             try:
@@ -213,12 +224,19 @@ async def _static_keys(scope: Scope, walk: _Walk, type_: GraphQLObjectType,
                 elif plan.static and plan.needs is not None:
                     keys = plan.needs(scope, [], args)
                     found.append(await keys if inspect.isawaitable(keys) else keys)
+                elif hints and plan.hinted is not None:
+                    found.append(plan.hinted(scope, hints) or [])
+                below = (plan.hints(scope, args) if plan.hints is not None
+                         else hints if plan.keeps_hints else None) or {}
             except Exception:
                 continue  # the field reports it at its own path; nothing below it starts
-            valid.append(node)
+            valid.append((node, below))
         child = get_named_type(field_def.type)
         if valid and plan.expand is not None and isinstance(child, GraphQLObjectType):
-            more, later = await _static_keys(scope, walk, child, [n.selection_set for n in valid])
+            # Aliases of one field with other arguments: only what all of them say holds below.
+            first = valid[0][1]
+            below = first if all(b == first for _, b in valid) else {}
+            more, later = await _static_keys(scope, walk, child, [n.selection_set for n, _ in valid], below)
             found.extend(more)
             waiting.extend(later)
     return found, waiting

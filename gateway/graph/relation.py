@@ -221,6 +221,36 @@ class Relation:
         now, later = self.keys(scope, parents, self._kwargs(scope, args))
         return await self.all_keys(scope.resources, now, later)
 
+    def hinted(self, scope: Scope, hints: dict[str, Any]) -> list[ResourceKey] | None:
+        """The keys from what the query says of every parent (``keys.Hints``), or None when a
+        read cannot tell from them; checked against the caller's categories like ``keys``."""
+        out: list[ResourceKey] = []
+        for reads in self.reads:
+            hinted = getattr(reads, "hinted", None)
+            if hinted is not None:
+                found = hinted(scope.year, hints)
+                if found is None:
+                    return None
+                out.extend(found)
+            elif isinstance(reads, YearRoute | SchoolRoute):
+                out.append(reads(scope.year))
+            else:
+                return None
+        allowed = scope.resources.allowed
+        if allowed is not None and self.explicit is not None:
+            scopes.require(allowed, self.explicit)
+        self.permitted(allowed, out)
+        return out
+
+    def child_hints(self, hints: Callable[..., dict[str, Any]] | None) -> Callable[[Scope, dict[str, Any]], dict[str, Any]] | None:
+        """The plan's ``hints(scope, graphql_arguments)`` from a declaration's ``hints``."""
+        if hints is None:
+            return None
+
+        def of(scope: Scope, args: dict[str, Any]) -> dict[str, Any]:
+            return hints(**{k: v for k, v in self._kwargs(scope, args).items() if k not in _RESERVED})
+        return of
+
     def split(self, scope: Scope, parents: list[Any], args: dict[str, Any]) -> tuple[list[ResourceKey], Any]:
         """``needs`` as (the keys known now, an awaitable of the rest or None): the plan starts
         the first at once and each rest on its own, so a range's keys (after the calendar)
@@ -347,6 +377,7 @@ def _link_of(link: str | Callable[[Any], Any] | None) -> Callable[[Any], Any] | 
 def relation(*reads: Reads, description: str, check: Callable[..., None] | None = None,
              category: Category | Iterable[Category] | None = None,
              link: str | Callable[[Any], Any] | None = None,
+             hints: Callable[..., dict[str, Any]] | None = None, keeps_hints: bool = False,
              **field_options: Any) -> Callable[[Callable[..., Any]], Any]:
     """Declare a field by what it reads (``reads``) and the function that finds its value.
 
@@ -356,7 +387,10 @@ def relation(*reads: Reads, description: str, check: Callable[..., None] | None 
     (or not known, for keys computed by a function). ``link``: what the value depends on
     besides the year and the school, a key of the parent's record (``"subject_id"``) or a
     function of the parent (hashable): the fast executor then builds the answer once per link
-    (the subject of every grade); tests check every kept answer against a fresh one."""
+    (the subject of every grade); tests check every kept answer against a fresh one.
+    ``hints(**arguments)``: what the field's arguments say of every object it returns (a
+    plan then starts the keys that follow from it below: ``keys.Hints``); ``keeps_hints``:
+    the objects it returns are what their parent is as far as hints go."""
 
     def declare(fn: Callable[..., Any]) -> Any:
         rel = Relation(fn, reads, check, category)
@@ -383,7 +417,8 @@ def relation(*reads: Reads, description: str, check: Callable[..., None] | None 
         resolver.relation = rel  # type: ignore[attr-defined,union-attr]
         setattr(resolver, PLAN_ATTR, FieldPlan(needs=rel.needs, expand=rel.expand, static=rel.static,
                                                check=rel.plan_check if check is not None else None,
-                                               split=rel.split))
+                                               split=rel.split, hinted=rel.hinted,
+                                               hints=rel.child_hints(hints), keeps_hints=keeps_hints))
         field = strawberry.field(resolver=resolver, description=description, **field_options)
         rel.field = field
         return field

@@ -168,11 +168,18 @@ class Student(StudentTeachingFields, StudentTimetableFields, StudentAssessmentFi
         return education_attributes(self.edu())
 
 
+def _year_group_hint(year_group: str | None = None, **_: Any) -> dict[str, Any]:
+    """The students of ``students(yearGroup: "9")`` are in year group "9" (education details'
+    national_curriculum_year, as filtered_students compares it): their grades are year 9's."""
+    return {"year_group": year_group} if year_group else {}
+
+
 # --- AcademicYear fields ----------------------------------------------------------------------
 
 @strawberry.type
 class AcademicYearStudentFields(YearScoped):
-    @relation(keys.by_args(_list_reads, "students", "education-details"), description="The students at school in this academic year (leavers included unless onRoll is given)." + STUDENTS_CLAIM + " Filters need education details.")
+    @relation(keys.by_args(_list_reads, "students", "education-details"), hints=_year_group_hint,
+              description="The students at school in this academic year (leavers included unless onRoll is given)." + STUDENTS_CLAIM + " Filters need education details.")
     def students(self,
                  year_group: Annotated[str | None, strawberry.argument(
                      description="Only students in this year group (NC year), e.g. \"10\".")] = None,
