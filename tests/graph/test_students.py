@@ -158,3 +158,25 @@ def test_student_fields_declare_their_data_categories() -> None:
         assert found[("Student", name)] == {Category.BASIC}, name
     assert found[("AcademicYear", "students")] == found[("AcademicYear", "student")] == {Category.BASIC}
     assert found[("AcademicYear", "calendar")] == found[("TimetabledClass", "group")] == {Category.BASIC}
+
+
+async def test_a_year_groups_grades_start_with_the_plan(gateway: Any) -> None:
+    """Under students(yearGroup: "9") every student is in year 9, so the plan starts GET
+    Grades and GET Grade Types for year 9 at once (hints), instead of after education details
+    (all its pages) has said each student's year group; still each walked once."""
+    sim = gateway.sim
+    saved = sim.config.latency_ms
+    sim.config.latency_ms = 5.0  # so that walks overlap in time
+    try:
+        sim.control.reset()
+        data = ok(await gateway.gql(
+            '{ academicYear { students(yearGroup: "9") { id grades { name gradeType { name } } } } }'))
+    finally:
+        sim.config.latency_ms = saved
+    assert data["academicYear"]["students"] and any(s["grades"] for s in data["academicYear"]["students"])
+    routes = [r.route for r in sim.requests]
+    edu_pages = [i for i, r in enumerate(routes) if r == "education-details"]
+    assert len(edu_pages) > 3, routes
+    assert routes.index("grades") < edu_pages[-1], routes
+    assert routes.index("grade-types") < edu_pages[-1], routes
+    assert routes.count("grade-types") == 1 and sim.counts["grade-types"] == 1
