@@ -60,9 +60,9 @@ def _control(app: Any) -> None:
     async def reset(request: Request) -> Response:
         await services.cache.close()  # the memory cache: emptied, and still in use after
         forget_responses()
-        # The earlier requests' tables, no longer cached, are still held by reference cycles
-        # of their executions (the executor and its context): freed now, not by a collection
-        # of the cyclic GC half-way through the cold request that follows (80-220 ms then).
+        # Whatever earlier requests left to the cyclic collector (graphql-core's executor is a
+        # reference cycle; a request's tables no longer hang on it since Context.release):
+        # collected now, not half-way through the cold request that follows.
         gc.collect()
         return Response(b"{}", media_type="application/json")
 
