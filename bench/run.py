@@ -165,7 +165,7 @@ class Bench:
             elapsed, _ = await gw.call(w.document, v)
             floor = await gw.control("floor", {"builder": w.builder, "variables": v, "year": year, "runs": 1})
             if floor["ms"]:
-                ratios.append(elapsed / floor["ms"])
+                ratios.append(elapsed * 1000 / floor["ms"])  # seconds over ms
         ratios.sort()
         return round(ratios[len(ratios) // 2], 2) if ratios else None
 
