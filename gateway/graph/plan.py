@@ -132,14 +132,22 @@ class _Walk:
         return not (include and include.get("if") is False)
 
     def plans_below(self, type_: GraphQLObjectType, selection_sets: list[SelectionSetNode | None]) -> bool:
-        """Whether any field selected on ``type_`` has a plan (reads resources or leads further)."""
+        """Whether any field selected on ``type_`` needs its parents to plan: a plan whose keys
+        are not static (they depend on the parents), or a static one leading to such a field.
+        Static keys below were started with the plan already (``_static_keys``), so objects
+        whose fields read only those need not be built to be asked (a marks grid's marks)."""
         memo = (type_.name, tuple(id(s) for s in selection_sets))
         found = self._below.get(memo)
         if found is None:
             found = False
-            for name in self.collect(type_, selection_sets):
+            for name, nodes in self.collect(type_, selection_sets).items():
                 field_def = type_.fields.get(name)
-                if field_def is not None and field_plan(field_def) is not None:
+                plan = None if field_def is None else field_plan(field_def)
+                if plan is None:
+                    continue
+                child = get_named_type(field_def.type)
+                if not plan.static or (plan.expand is not None and isinstance(child, GraphQLObjectType)
+                                       and self.plans_below(child, [n.selection_set for n in nodes])):
                     found = True
                     break
             self._below[memo] = found
