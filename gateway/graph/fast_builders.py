@@ -16,8 +16,12 @@ from types import CoroutineType, GeneratorType
 from typing import Any, NoReturn, Protocol, TypeGuard
 
 from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
     GraphQLField,
+    GraphQLFloat,
     GraphQLID,
+    GraphQLInt,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -32,6 +36,8 @@ from graphql.pyutils import Undefined
 from graphql.pyutils import is_awaitable as default_is_awaitable
 
 from gateway.graph.row import Row
+
+_INF = float("inf")  # a Float is finite
 
 #: The field extension holding a field's direct resolver (set by ``fast.install``).
 DIRECT = "go4graph-direct"
@@ -231,6 +237,9 @@ def make(executor: Selections, return_type: GraphQLOutputType,
         return build_list
     if is_leaf_type(inner):
         stringy = inner is GraphQLString or inner is GraphQLID
+        # A float of a Float field and a 32-bit int of an Int field are their own answer
+        # (graphql-core's coercion returns float(v) and int(v), the same value).
+        exact: type | None = float if inner is GraphQLFloat else int if inner is GraphQLInt else None
         coerce = inner.coerce_output_value
 
         def build_leaf(value: Any) -> Any:
@@ -240,6 +249,10 @@ def make(executor: Selections, return_type: GraphQLOutputType,
                 return None
             if stringy and type(value) is str:
                 return value
+            if type(value) is exact:
+                number: Any = value
+                if (GRAPHQL_MIN_INT <= number <= GRAPHQL_MAX_INT) if exact is int else (-_INF < number < _INF):
+                    return number
             if is_awaitable(value):
                 awaitable_met(value)
             if isinstance(value, Exception):

@@ -21,6 +21,7 @@ from graphql import (
     GraphQLArgument,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLFloat,
     GraphQLID,
     GraphQLInt,
     GraphQLList,
@@ -78,6 +79,11 @@ def _links(item: dict) -> Any:
     return item.get("children", [])
 
 
+#: (Float value, Int value) by item id: finite and not, in and out of 32 bits, bools.
+NUMBERS = [(1.5, 2**31 - 1), (float("inf"), -2**31), (float("nan"), 2**31), (2, True),
+           (-0.0, -2**31 - 1), (True, 7.0), (1e308, 7.5)]
+
+
 def _direct(field: GraphQLField, func: Any) -> GraphQLField:
     field.extensions = {**(field.extensions or {}), fast.DIRECT: func}
     field.resolve = lambda source, info: func(source)
@@ -90,6 +96,10 @@ def build() -> GraphQLSchema:
         "id": _direct(GraphQLField(GraphQLNonNull(GraphQLID)), lambda i: str(i["id"])),
         "name": _direct(GraphQLField(GraphQLString), lambda i: i.get("name")),
         "score": _direct(GraphQLField(GraphQLInt), lambda i: i.get("score")),
+        # Numbers the builders pass as they are, and those only graphql-core's coercion
+        # answers right (an error for a non-finite float or an int past 32 bits; a bool's 1/0).
+        "ratio": _direct(GraphQLField(GraphQLFloat), lambda i: NUMBERS[i["id"] % 7][0]),
+        "big": _direct(GraphQLField(GraphQLInt), lambda i: NUMBERS[i["id"] % 7][1]),
         "kind": _direct(GraphQLField(kind), lambda i: i.get("kind")),
         "required": _direct(GraphQLField(GraphQLNonNull(GraphQLString)), lambda i: i.get("name")),
         "boom": _direct(GraphQLField(GraphQLString), _boom),
@@ -133,6 +143,7 @@ async def run(document: str, executor: Any) -> tuple[Any, list[tuple[str, Any]],
 
 QUERIES = {
     "plain": "{ items { id name score kind tags children { id name kind children { id name } } } }",
+    "numbers": "{ items { id ratio big children { id ratio big children { id ratio big } } } }",
     "aliases and typename": "{ items { __typename key: id id again: name name children { __typename id } } }",
     "null in a non-null field": "{ items { id required children { id required } } }",
     "a resolver raises": "{ items { id boom children { id boom } } }",
