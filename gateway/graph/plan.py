@@ -274,7 +274,9 @@ async def _level(scope: Scope, walk: _Walk, type_: GraphQLObjectType, parents: l
         for args, sets in by_args.values():
             jobs.append(_field(scope, walk, plan, parents, args,
                                child_type if children_sets else None, sets))
-    if jobs:
+    if len(jobs) == 1:
+        await jobs[0]  # one field: no gather (and no task) around it
+    elif jobs:
         await asyncio.gather(*jobs)
 
 

@@ -7,6 +7,7 @@ unplanned fallback) awaits ``load``/``load_many``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -97,6 +98,10 @@ class Resources:
         """Load every key at once; upstream errors stay recorded per key, not raised."""
         wanted = [k for k in dict.fromkeys(keys) if not self.has(k)]
         if not wanted:
+            return
+        if len(wanted) == 1:  # one key: awaited as it is, no gather (and no task) around it
+            with contextlib.suppress(UpstreamError):
+                await self.load(wanted[0])
             return
         results = await asyncio.gather(*(self.load(k) for k in wanted), return_exceptions=True)
         for result in results:
