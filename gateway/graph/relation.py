@@ -29,7 +29,6 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import strawberry
-from strawberry.types.arguments import convert_arguments
 from strawberry.types.base import StrawberryList, StrawberryOptional
 from strawberry.types.lazy_type import LazyType
 
@@ -38,11 +37,12 @@ from gateway.categories import Category
 from gateway.graph import scopes
 from gateway.graph.keys import KeyList, PerParent, Reads, SchoolRoute, YearRoute
 from gateway.graph.plan import PLAN_ATTR, FieldPlan, Scope
+from gateway.graph.relation_plan import RESERVED as _RESERVED
+from gateway.graph.relation_plan import PlanEntry
 from gateway.graph.row import Row
 from gateway.resources.keys import ResourceKey
 from gateway.resources.memo import NotLoaded, Resources
 
-_RESERVED = ("info", "scope")
 _MISSING = object()
 #: Whether a type's objects are their record, year and resources alone (so one record's
 #: relation values are the same whichever path reached it), by type.
@@ -63,7 +63,7 @@ MEMO_RATIO = 8
 _NO_ARGUMENTS: dict[str, Any] = {}
 
 
-class Relation:
+class Relation(PlanEntry):
     """The pieces :func:`relation` builds from one function (kept on the resolver for tests)."""
 
     def __init__(self, fn: Callable[..., Any], reads: Sequence[Reads],
@@ -194,83 +194,6 @@ class Relation:
             if sensitive := access_log.sensitive(read):
                 access_log.touch(parent.res, sensitive, parent, found)
         return found
-
-    # --- the planner's entry -------------------------------------------------------------
-
-    def _kwargs(self, scope: Scope, args: dict[str, Any]) -> dict[str, Any]:
-        schema = scope.schema
-        if self.field.arguments and schema is not None:
-            kwargs = convert_arguments(args, self.field.arguments,
-                                       scalar_registry=schema.schema_converter.scalar_registry,
-                                       config=schema.config)
-        else:
-            kwargs = {}
-        if self.wants_scope:
-            kwargs["scope"] = scope
-        if self.wants_info:
-            kwargs["info"] = scope.info
-        return kwargs
-
-    def plan_check(self, scope: Scope, args: dict[str, Any]) -> None:
-        """The field's argument check, for a plan (GraphQL-named arguments)."""
-        if self.check is not None:
-            kwargs = self._kwargs(scope, args)
-            self.check(**{k: v for k, v in kwargs.items() if k not in _RESERVED})
-
-    async def needs(self, scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[ResourceKey]:
-        now, later = self.keys(scope, parents, self._kwargs(scope, args))
-        return await self.all_keys(scope.resources, now, later)
-
-    def hinted(self, scope: Scope, hints: dict[str, Any]) -> list[ResourceKey] | None:
-        """The keys from what the query says of every parent (``keys.Hints``), or None when a
-        read cannot tell from them; checked against the caller's categories like ``keys``."""
-        out: list[ResourceKey] = []
-        for reads in self.reads:
-            hinted = getattr(reads, "hinted", None)
-            if hinted is not None:
-                found = hinted(scope.year, hints)
-                if found is None:
-                    return None
-                out.extend(found)
-            elif isinstance(reads, YearRoute | SchoolRoute):
-                out.append(reads(scope.year))
-            else:
-                return None
-        allowed = scope.resources.allowed
-        if allowed is not None and self.explicit is not None:
-            scopes.require(allowed, self.explicit)
-        self.permitted(allowed, out)
-        return out
-
-    def child_hints(self, hints: Callable[..., dict[str, Any]] | None) -> Callable[[Scope, dict[str, Any]], dict[str, Any]] | None:
-        """The plan's ``hints(scope, graphql_arguments)`` from a declaration's ``hints``."""
-        if hints is None:
-            return None
-
-        def of(scope: Scope, args: dict[str, Any]) -> dict[str, Any]:
-            return hints(**{k: v for k, v in self._kwargs(scope, args).items() if k not in _RESERVED})
-        return of
-
-    def split(self, scope: Scope, parents: list[Any], args: dict[str, Any]) -> tuple[list[ResourceKey], Any]:
-        """``needs`` as (the keys known now, an awaitable of the rest or None): the plan starts
-        the first at once and each rest on its own, so a range's keys (after the calendar)
-        hold up no other field's."""
-        now, later = self.keys(scope, parents, self._kwargs(scope, args))
-        return now, (self.all_keys(scope.resources, [], later) if later else None)
-
-    def expand(self, scope: Scope, parents: list[Any], args: dict[str, Any]) -> list[Any]:
-        kwargs = self._kwargs(scope, args)
-        # What the plan finds for each plain record is kept in the request's memo (by record
-        # and arguments): the resolver, asked next for the same records, answers from there.
-        value = self.remembered if self.tally[0] >= 0 and not self.sensitive else self.value
-        out: list[Any] = []
-        for parent in parents:
-            found = value(parent, kwargs)
-            if isinstance(found, list):
-                out.extend(found)
-            elif found is not None:
-                out.append(found)
-        return out
 
     # --- the resolver --------------------------------------------------------------------
 

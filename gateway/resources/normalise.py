@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gateway.resources.table import Row, Table
+from gateway.resources.table import INDEXERS, Row, Table
 from gateway.upstream.routes import ROUTES
 
 Normaliser = Callable[[Any], Table]
@@ -237,19 +237,7 @@ class PageRows:
         rows = self._normalise(items).rows
         self.rows.extend(rows)
         for (kind, field), idx in self._indexes.items():
-            if kind == "u":  # as Table.unique: the first row wins
-                for row in rows:
-                    value = row.get(field)
-                    if value is not None and value not in idx:
-                        idx[value] = row
-                continue
-            for row in rows:  # as Table.group: list-valued fields under each value
-                value = row.get(field)
-                if isinstance(value, list):
-                    for v in value:
-                        idx.setdefault(v, []).append(row)
-                elif value is not None:
-                    idx.setdefault(value, []).append(row)
+            INDEXERS[kind](idx, rows, field)  # as Table.unique / Table.group build them
 
     def table(self) -> Table:
         table = Table(self.rows, used=self._used)

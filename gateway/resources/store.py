@@ -261,10 +261,7 @@ class ResourceStore:
         if pager is not None:  # normalised during the walk; the cache keeps the table itself
             table = pager.table()
             if keep > 0:
-                try:
-                    await self._store(tenant, key, None, table, keep)
-                except Exception as exc:
-                    self._cache_failed("write", key, exc)
+                await self._keep(tenant, key, None, table, keep)
             return Loaded(table, pages)
         # Encoded before normalising: normalisers may rewrite the upstream rows in place.
         data = self.cache.encode(raw) if keep > 0 else None
@@ -275,11 +272,15 @@ class ResourceStore:
             raise UpstreamProtocolError(f"{key.route} answered rows that cannot be read",
                                         route=key.route) from None
         if keep > 0:
-            try:
-                await self._store(tenant, key, data, table, keep)
-            except Exception as exc:
-                self._cache_failed("write", key, exc)
+            await self._keep(tenant, key, data, table, keep)
         return Loaded(table, pages)
+
+    async def _keep(self, tenant: Tenant, key: ResourceKey, data: Any, table: Table, keep: float) -> None:
+        """The walk's table in the cache; a cache that fails is counted, never the answer's end."""
+        try:
+            await self._store(tenant, key, data, table, keep)
+        except Exception as exc:
+            self._cache_failed("write", key, exc)
 
     async def _cached(self, tenant: Tenant, key: ResourceKey) -> Table | None:
         try:

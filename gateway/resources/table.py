@@ -8,6 +8,29 @@ from typing import Any
 Row = dict[str, Any]
 
 
+def index_unique(idx: dict[Any, Row], rows: Iterable[Row], field: str) -> None:
+    """Add ``rows`` to a by-``field`` index of unique values (the first row wins)."""
+    for row in rows:
+        value = row.get(field)
+        if value is not None and value not in idx:
+            idx[value] = row
+
+
+def index_group(idx: dict[Any, list[Row]], rows: Iterable[Row], field: str) -> None:
+    """Add ``rows`` to a by-``field`` grouping (a list-valued field puts the row under each)."""
+    for row in rows:
+        value = row.get(field)
+        if isinstance(value, list):
+            for v in value:
+                idx.setdefault(v, []).append(row)
+        elif value is not None:
+            idx.setdefault(value, []).append(row)
+
+
+#: How each kind of index is built: "u" unique, "g" grouped.
+INDEXERS: dict[str, Callable[[Any, Iterable[Row], str], None]] = {"u": index_unique, "g": index_group}
+
+
 class Table:
     """Rows of one resource. ``unique``/``group`` build an index on first use and keep it."""
 
@@ -34,10 +57,7 @@ class Table:
         idx = self._indexes.get(("u", field))
         if idx is None:
             idx = {}
-            for row in self.rows:
-                value = row.get(field)
-                if value is not None and value not in idx:
-                    idx[value] = row
+            index_unique(idx, self.rows, field)
             self._indexes[("u", field)] = idx
             if self._used is not None:
                 self._used.add(("u", field))
@@ -48,13 +68,7 @@ class Table:
         idx = self._indexes.get(("g", field))
         if idx is None:
             idx = {}
-            for row in self.rows:
-                value = row.get(field)
-                if isinstance(value, list):
-                    for v in value:
-                        idx.setdefault(v, []).append(row)
-                elif value is not None:
-                    idx.setdefault(value, []).append(row)
+            index_group(idx, self.rows, field)
             self._indexes[("g", field)] = idx
             if self._used is not None:
                 self._used.add(("g", field))

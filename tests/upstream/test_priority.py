@@ -93,12 +93,18 @@ async def test_a_head_start_is_bounded_a_call_that_waited_long_enough_goes_first
     await page
 
 
-async def test_a_waiter_that_gave_up_is_skipped() -> None:
+async def _held_with_two_waiting() -> tuple[PriorityGate, asyncio.Task[Any], asyncio.Task[Any]]:
+    """A gate of one slot, held, with a next page and another call waiting for it."""
     gate = PriorityGate(1, clock=Clock())
     await gate.acquire()
     first = asyncio.create_task(gate.acquire(NEXT_PAGE))
     second = asyncio.create_task(gate.acquire(OTHER))
     await _until_waiting(gate, 2)
+    return gate, first, second
+
+
+async def test_a_waiter_that_gave_up_is_skipped() -> None:
+    gate, first, second = await _held_with_two_waiting()
     first.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await first
@@ -110,11 +116,7 @@ async def test_a_waiter_that_gave_up_is_skipped() -> None:
 
 
 async def test_a_waiter_cancelled_after_being_handed_the_slot_passes_it_on() -> None:
-    gate = PriorityGate(1, clock=Clock())
-    await gate.acquire()
-    first = asyncio.create_task(gate.acquire(NEXT_PAGE))
-    second = asyncio.create_task(gate.acquire(OTHER))
-    await _until_waiting(gate, 2)
+    gate, first, second = await _held_with_two_waiting()
     gate.release()  # handed to ``first``, which has not run yet...
     first.cancel()  # ...and is cancelled before it does
     with contextlib.suppress(asyncio.CancelledError):
