@@ -29,7 +29,17 @@ from aiocache.serializers import NullSerializer
 from redis.asyncio import BlockingConnectionPool
 
 from gateway import clock, metrics
+from gateway.resources.cache_keys import (  # noqa: F401  (importable from here, as before)
+    MARKER_TTL,
+    NAMESPACE,
+    cache_key,
+    lock_key,
+    marker_key,
+    marker_key_for,
+    tenant_prefix,
+)
 from gateway.resources.keys import ResourceKey
+from gateway.resources.memory_cache import MemoryResourceCache
 from gateway.resources.normalise import normalise
 from gateway.resources.redis_conn import tls_options
 from gateway.resources.redis_values import (
@@ -49,38 +59,6 @@ from gateway.resources.table import Table
 from gateway.resources.tenant import Tenant
 
 log = logging.getLogger("go4graph.cache")
-
-NAMESPACE = "go4graph:v1"
-
-
-def tenant_prefix(tenant: Tenant) -> str:
-    """Every key of one tenant starts with this (what a purge deletes)."""
-    return f"{NAMESPACE}:{tenant.id}:"
-
-
-def cache_key(tenant: Tenant, key: ResourceKey) -> str:
-    """The one place cache keys are built: namespace, tenant hash, resource."""
-    return f"{tenant_prefix(tenant)}{key}"
-
-
-def lock_key(tenant: Tenant, key: ResourceKey) -> str:
-    """The replicas' walk lock for one resource of one tenant."""
-    return f"{tenant_prefix(tenant)}lock:{key}"
-
-
-def marker_key(tenant: Tenant) -> str:
-    """Present while the tenant may have values cached: a purge for a tenant without it is free
-    (a stream of bad keys in passthrough mode must not become a stream of keyspace scans)."""
-    return marker_key_for(tenant_prefix(tenant))
-
-
-def marker_key_for(prefix: str) -> str:
-    return f"{prefix}~cached"
-
-
-#: How long a tenant's marker outlives its last write: longer than any value's TTL.
-MARKER_TTL = 8 * 24 * 3600.0
-
 
 class CacheUnavailable(Exception):
     """The backend cannot answer now (down, or backing off after a failure): use the upstream."""
@@ -114,80 +92,6 @@ class ResourceCache(Protocol):
     async def ping(self) -> bool: ...
 
     async def close(self) -> None: ...
-
-
-class MemoryResourceCache:
-    """In-process cache of normalised tables (no serialisation: the table itself is kept).
-
-    Each entry keeps its expiry instant by ``gateway.clock``: a read past it is a miss (and
-    drops the entry), and expired entries are swept now and then as values are written."""
-
-    name = "memory"
-    #: Seconds (by the clock) between sweeps of expired entries.
-    SWEEP_EVERY = 60.0
-
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, Table]] = {}  # key -> (expires at, table)
-        self._tenants: set[str] = set()  # tenants written to (what a purge need look at)
-        self._swept = clock.monotonic()
-
-    def keys(self) -> list[str]:
-        """The cache keys held now, expired or not (tests)."""
-        return list(self._entries)
-
-    async def get(self, tenant: Tenant, key: ResourceKey) -> Table | None:
-        k = cache_key(tenant, key)
-        entry = self._entries.get(k)
-        if entry is None:
-            return None
-        if clock.monotonic() >= entry[0]:
-            if self._entries.get(k) is entry:
-                del self._entries[k]
-            return None
-        return entry[1]
-
-    #: The table is kept, not the data: ``encode`` answers None, and a store may hand ``set``
-    #: a table it normalised page by page during the walk (``ResourceStore._pager``).
-    keeps_tables = True
-
-    def encode(self, data: Any) -> Any:
-        return None  # the table is kept, not the data
-
-    async def set(self, tenant: Tenant, key: ResourceKey, data: Any, table: Table,
-                  ttl: float) -> None:
-        if ttl > 0:
-            self._tenants.add(tenant.id)
-            now = clock.monotonic()
-            self._entries[cache_key(tenant, key)] = (now + ttl, table)
-            if now - self._swept >= self.SWEEP_EVERY:
-                self._swept = now
-                for k in [k for k, (expires, _) in self._entries.items() if now >= expires]:
-                    del self._entries[k]
-
-    async def delete(self, tenant: Tenant, key: ResourceKey) -> None:
-        self._entries.pop(cache_key(tenant, key), None)
-
-    async def purge(self, tenant: Tenant) -> int:
-        if tenant.id not in self._tenants:
-            return 0
-        self._tenants.discard(tenant.id)
-        prefix = tenant_prefix(tenant)
-        keys = [k for k in self._entries if k.startswith(prefix)]
-        for k in keys:
-            del self._entries[k]
-        return len(keys)
-
-    async def lock(self, tenant: Tenant, key: ResourceKey, ttl: float) -> str | None:
-        return "local"  # one process: the store's single-flight already holds the walk
-
-    async def unlock(self, tenant: Tenant, key: ResourceKey, token: str) -> None:
-        return None
-
-    async def ping(self) -> bool:
-        return True
-
-    async def close(self) -> None:
-        self._entries.clear()
 
 
 # --- Redis (its values, scripts and loop watch: redis_values.py) ---------------------------

@@ -33,7 +33,8 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from gateway import clock, metrics
-from gateway.resources.cache import NAMESPACE, CacheUnavailable, RedisResourceCache, ResourceCache
+from gateway.resources.cache import CacheUnavailable, RedisResourceCache, ResourceCache
+from gateway.resources.cache_keys import NAMESPACE
 from gateway.resources.flight import SingleFlight
 from gateway.resources.keys import ResourceKey
 from gateway.resources.seal import SealError
