@@ -10,7 +10,6 @@ that is not direct (nor bound, for a field with arguments: ``BIND``), streams or
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Awaitable, Callable, Hashable
 from types import CoroutineType, GeneratorType
 from typing import Any, NoReturn, Protocol, TypeGuard
@@ -35,7 +34,7 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Undefined
 from graphql.pyutils import is_awaitable as default_is_awaitable
 
-from gateway.graph.row import Row
+from gateway.graph.row import added_fields
 
 _INF = float("inf")  # a Float is finite
 
@@ -127,9 +126,8 @@ def identity(kind: type) -> Callable[[Any], Hashable] | None:
     if kind in _IDENTITY:
         return _IDENTITY[kind]
     ident: Callable[[Any], Hashable] | None = None
-    if isinstance(kind, type) and issubclass(kind, Row) and dataclasses.is_dataclass(kind):
-        extra = tuple(f.name for f in dataclasses.fields(kind)
-                      if f.init and f.name not in ("raw", "year", "res"))
+    extra = added_fields(kind)
+    if extra is not None:
         if not extra:
             def ident(v: Any) -> Hashable:
                 return (id(v.raw), v.year, id(v.res))

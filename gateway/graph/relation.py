@@ -22,7 +22,6 @@ one named ``scope`` the plan's :class:`~gateway.graph.plan.Scope`.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Iterable, Sequence
@@ -39,7 +38,7 @@ from gateway.graph.keys import KeyList, PerParent, Reads, SchoolRoute, YearRoute
 from gateway.graph.plan import PLAN_ATTR, FieldPlan, Scope
 from gateway.graph.relation_plan import RESERVED as _RESERVED
 from gateway.graph.relation_plan import PlanEntry
-from gateway.graph.row import Row
+from gateway.graph.row import Row, added_fields
 from gateway.resources.keys import ResourceKey
 from gateway.resources.memo import NotLoaded, Resources
 
@@ -52,8 +51,7 @@ _PLAIN: dict[type, bool] = {}
 def _by_record(kind: type) -> bool:
     plain = _PLAIN.get(kind)
     if plain is None:
-        plain = _PLAIN[kind] = issubclass(kind, Row) and all(
-            f.name in ("raw", "year", "res") or not f.init for f in dataclasses.fields(kind))
+        plain = _PLAIN[kind] = added_fields(kind) == ()
     return plain
 #: A relation keeps asking its per-record memo while at least one in ``MEMO_RATIO`` of its
 #: values was there, judged after ``MEMO_TRIAL`` values (process-wide).
@@ -189,10 +187,9 @@ class Relation(PlanEntry):
         if not self.sensitive:
             return self.remembered(parent, kwargs) if self.tally[0] >= 0 else self.value(parent, kwargs)
         found = self.value(parent, kwargs)
-        if self.sensitive:
-            read = self.explicit or scopes.of_keys(keys)
-            if sensitive := access_log.sensitive(read):
-                access_log.touch(parent.res, sensitive, parent, found)
+        read = self.explicit or scopes.of_keys(keys)
+        if sensitive := access_log.sensitive(read):
+            access_log.touch(parent.res, sensitive, parent, found)
         return found
 
     # --- the resolver --------------------------------------------------------------------

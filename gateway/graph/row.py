@@ -16,6 +16,8 @@ reference's field tables are, a key and its description a line (``COLUMNS``, :fu
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -62,6 +64,16 @@ class Row:
     @property
     def plan_id(self) -> tuple[Any, ...]:
         return type(self)._plan_key(self.raw)
+
+
+@functools.cache
+def added_fields(kind: type) -> tuple[str, ...] | None:
+    """The values a Row type's objects hold besides their record, year and resources (a grade
+    type's year group), or None for a type that is not a Row: with none, one record's object
+    answers alike whichever way it was reached (the relation memo, the builders' memo)."""
+    if not (isinstance(kind, type) and issubclass(kind, Row) and dataclasses.is_dataclass(kind)):
+        return None
+    return tuple(f.name for f in dataclasses.fields(kind) if f.init and f.name not in ("raw", "year", "res"))
 
 
 def _plan_key(name: str, fields: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
